@@ -1,0 +1,43 @@
+"""Fixtures shared by every app's tests."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from forum.celery import app as celery_app
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings, tmp_path):
+    """Fast hashing, generated files in a per-test folder, e-mail kept in memory."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+@pytest.fixture(autouse=True)
+def _celery_eager(request):
+    """Run tasks in-process, except in tests marked ``celery_worker`` (real worker)."""
+    if request.node.get_closest_marker("celery_worker"):
+        yield
+        return
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def quito_forum(db):
+    """The Quito 2020 forum as ``load_quito_forum`` loads it from the concept note."""
+    from forum.models import Forum
+
+    call_command("load_quito_forum", stdout=io.StringIO())
+    return Forum.objects.get(slug="quito-2020")
+
+
+@pytest.fixture
+def quito_session(quito_forum):
+    """The Quito forum's parallel session on partnerships in Latin America and the Caribbean."""
+    return quito_forum.sessions.get(slug="strengthen-partnerships-local-immigration-response")

@@ -1,0 +1,190 @@
+"""Event core: user accounts, forums (editions), organizations, people and rooms."""
+
+import zoneinfo
+from datetime import tzinfo
+
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class UserManager(BaseUserManager):
+    """Creates users identified by e-mail address (no usernames)."""
+
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra_fields):
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra_fields):
+        """Create a participant account; ``password=None`` makes it unusable."""
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra_fields):
+        """Create an organizer account with every admin permission."""
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    """A person who signs in, identified by a case-insensitively unique e-mail address."""
+
+    username = None
+    email = models.EmailField("e-mail address", unique=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+def validate_time_zone(value: str) -> None:
+    """Raise ``ValidationError`` unless ``value`` is an IANA time zone name (tzdata)."""
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            "“%(value)s” is not an IANA time zone name such as America/Guayaquil.",
+            code="invalid_time_zone",
+            params={"value": value},
+        )
+
+
+class Organization(models.Model):
+    """An organization that hosts, organizes or is represented at a forum."""
+
+    class Kind(models.TextChoices):
+        LOCAL_GOVERNMENT = "local_government", "Local government"
+        NATIONAL_GOVERNMENT = "national_government", "National government"
+        UN_AGENCY = "un_agency", "UN agency"
+        INTERGOVERNMENTAL = "intergovernmental", "Intergovernmental organization"
+        CIVIL_SOCIETY = "civil_society", "Civil society"
+        FOUNDATION = "foundation", "Foundation"
+        ACADEMIA = "academia", "Academia"
+        PRIVATE_SECTOR = "private_sector", "Private sector"
+        OTHER = "other", "Other"
+
+    name = models.CharField(max_length=255, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    acronym = models.CharField(max_length=30, blank=True)
+    kind = models.CharField(max_length=30, choices=Kind.choices, default=Kind.OTHER)
+    country = models.CharField(max_length=100, blank=True)
+    website = models.URLField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.acronym})" if self.acronym else self.name
+
+
+class Person(models.Model):
+    """A speaker, facilitator, rapporteur or participant named in a forum's programme.
+
+    ``position`` and ``organization`` are the defaults; each appearance on an agenda
+    carries its own printed position and affiliation (``sessions_app.SpeakerRole``).
+    """
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    position = models.CharField(max_length=255, blank=True)
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="people"
+    )
+    country = models.CharField(max_length=100, blank=True)
+    bio = models.TextField("short bio", blank=True)
+    user = models.OneToOneField("forum.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="person")
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "people"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Forum(models.Model):
+    """One edition of a forum, e.g. the 6th Mayoral Forum in Quito on 22 January 2020.
+
+    Dates are calendar dates in the forum's own ``time_zone`` (an IANA name); session
+    times are stored in UTC and shown in that zone.
+    """
+
+    edition = models.PositiveSmallIntegerField(help_text="Edition number, e.g. 6 for the 6th forum.")
+    title = models.CharField(max_length=255)
+    theme = models.CharField(max_length=255, blank=True, help_text="Title or theme of this edition.")
+    slug = models.SlugField(max_length=100, unique=True)
+    city = models.CharField(max_length=100)
+    country = models.CharField(max_length=100)
+    venue = models.CharField(max_length=255, blank=True)
+    start_date = models.DateField()
+    end_date = models.DateField()
+    time_zone = models.CharField(
+        max_length=64,
+        default="UTC",
+        validators=[validate_time_zone],
+        help_text="IANA time zone in which the forum's times are given, e.g. America/Guayaquil.",
+    )
+    description = models.TextField(blank=True, help_text="Introduction; blank lines separate paragraphs.")
+    host_organizations = models.ManyToManyField(Organization, blank=True, related_name="hosted_forums")
+    part_of = models.CharField(
+        "part of", max_length=255, blank=True, help_text="The larger event this forum belongs to."
+    )
+    is_published = models.BooleanField("published", default=True)
+
+    class Meta:
+        ordering = ["-start_date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end_date__gte=models.F("start_date")),
+                name="forum_end_date_not_before_start",
+                violation_error_message="The forum cannot end before it starts.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        """Attach an end-before-start error to the ``end_date`` field."""
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValidationError(
+                {"end_date": ValidationError("The forum cannot end before it starts.", code="end_before_start")}
+            )
+
+    @property
+    def tzinfo(self) -> tzinfo:
+        """The forum's time zone as a ``zoneinfo.ZoneInfo``."""
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class Room(models.Model):
+    """A room of the forum's venue, with an optional seated capacity."""
+
+    forum = models.ForeignKey(Forum, on_delete=models.CASCADE, related_name="rooms")
+    name = models.CharField(max_length=100)
+    capacity = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["forum", "name"], name="room_name_unique_per_forum"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,431 @@
+"""Sessions of a forum and what the concept note says about each of them.
+
+A session (plenary or parallel) has an objective, organizers, a context with numbered
+footnotes (``Reference``), a methodology, ordered key questions, an expected result and
+an agenda of timed items whose people appear in ordered speaker roles. Times are aware
+datetimes stored in UTC and shown in the forum's time zone.
+"""
+
+from datetime import datetime
+
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.db import models
+from django.db.models import F, Prefetch, Q
+
+from forum.models import Forum, Organization, Person, Room
+
+
+class Theme(models.Model):
+    """A theme under which a forum's parallel sessions are grouped."""
+
+    forum = models.ForeignKey(Forum, on_delete=models.CASCADE, related_name="themes")
+    title = models.CharField(max_length=255)
+    order = models.PositiveSmallIntegerField(default=1)
+
+    class Meta:
+        ordering = ["forum", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["forum", "title"], name="theme_title_unique_per_forum"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class SessionQuerySet(models.QuerySet):
+    """Reads of sessions, named by what the page needs."""
+
+    def overlapping(self, start: datetime, end: datetime) -> "SessionQuerySet":
+        """Sessions whose [start, end) interval intersects [``start``, ``end``) (aware datetimes)."""
+        return self.filter(start__lt=end, end__gt=start)
+
+    def for_programme(self) -> "SessionQuerySet":
+        """Sessions in time order with theme, room and organizers loaded."""
+        return (
+            self.select_related("theme", "room")
+            .prefetch_related(
+                Prefetch(
+                    "organizers",
+                    queryset=SessionOrganizer.objects.select_related("organization"),
+                    to_attr="organizer_list",
+                )
+            )
+            .order_by("start", "theme__order", "title")
+        )
+
+    def for_session_page(self) -> "SessionQuerySet":
+        """Sessions with everything their page and agenda PDF print, in a fixed number of queries."""
+        return self.select_related("forum", "theme", "room").prefetch_related(
+            Prefetch("key_questions", queryset=KeyQuestion.objects.order_by("order"), to_attr="key_question_list"),
+            Prefetch("references", queryset=Reference.objects.order_by("number"), to_attr="reference_list"),
+            Prefetch(
+                "organizers",
+                queryset=SessionOrganizer.objects.select_related("organization"),
+                to_attr="organizer_list",
+            ),
+            Prefetch(
+                "agenda_items",
+                queryset=AgendaItem.objects.order_by("order").prefetch_related(
+                    Prefetch(
+                        "speaker_roles",
+                        queryset=SpeakerRole.objects.select_related("person", "organization").order_by("order"),
+                        to_attr="speaker_role_list",
+                    )
+                ),
+                to_attr="agenda_item_list",
+            ),
+        )
+
+
+class Session(models.Model):
+    """A plenary or parallel session of a forum, as its concept note describes it.
+
+    ``start`` and ``end`` are aware datetimes (stored in UTC); enter and show them in
+    ``forum.time_zone``. ``context`` is plain text: blank lines separate paragraphs and
+    ``[^N]`` marks footnote N, whose citation is the session's ``Reference`` number N.
+    """
+
+    class Kind(models.TextChoices):
+        PLENARY = "plenary", "Plenary session"
+        PARALLEL = "parallel", "Parallel session"
+
+    forum = models.ForeignKey(Forum, on_delete=models.CASCADE, related_name="sessions")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PARALLEL)
+    theme = models.ForeignKey(Theme, null=True, blank=True, on_delete=models.SET_NULL, related_name="sessions")
+    title = models.CharField(max_length=300)
+    slug = models.SlugField(max_length=100)
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    room = models.ForeignKey(Room, null=True, blank=True, on_delete=models.SET_NULL, related_name="sessions")
+    capacity = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Places for participants; blank means the room's capacity."
+    )
+    objective = models.TextField(blank=True)
+    context = models.TextField(
+        "context and justification",
+        blank=True,
+        help_text="Blank lines separate paragraphs; write [^1] where footnote 1 (a reference below) is cited.",
+    )
+    methodology = models.TextField(blank=True)
+    expected_result = models.TextField(blank=True)
+
+    objects = SessionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["start", "title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__gt=F("start")),
+                name="session_end_after_start",
+                violation_error_message="A session must end after it starts.",
+            ),
+            models.UniqueConstraint(fields=["forum", "slug"], name="session_slug_unique_per_forum"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_plenary(self) -> bool:
+        """True for a plenary session (shown full width in the programme)."""
+        return self.kind == self.Kind.PLENARY
+
+    def clean(self) -> None:
+        """Check times, theme and room against the forum and the rest of the programme.
+
+        Raises ``ValidationError`` on the offending field when the session ends before
+        it starts, its theme or room belongs to another forum, or its room already holds
+        another session at an overlapping time.
+        """
+        errors: dict[str, ValidationError] = {}
+        if self.start and self.end and self.end <= self.start:
+            errors["end"] = ValidationError("A session must end after it starts.", code="end_before_start")
+        if self.forum_id and self.theme_id and self.theme.forum_id != self.forum_id:
+            errors["theme"] = ValidationError("This theme belongs to another forum.", code="wrong_forum")
+        if self.forum_id and self.room_id and self.room.forum_id != self.forum_id:
+            errors["room"] = ValidationError("This room belongs to another forum.", code="wrong_forum")
+        if "end" not in errors and self.room_id and self.start and self.end:
+            clash = (
+                Session.objects.filter(room_id=self.room_id)
+                .exclude(pk=self.pk)
+                .overlapping(self.start, self.end)
+                .first()
+            )
+            if clash:
+                errors["room"] = ValidationError(
+                    "%(room)s is already used by “%(session)s” at that time.",
+                    code="room_clash",
+                    params={"room": self.room.name, "session": clash.title},
+                )
+        if errors:
+            raise ValidationError(errors)
+
+
+class KeyQuestion(models.Model):
+    """One of a session's numbered key questions; ``order`` is its number."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="key_questions")
+    order = models.PositiveSmallIntegerField()
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["session", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "order"], name="key_question_order_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order}. {self.text}"
+
+
+class Reference(models.Model):
+    """Footnote ``number`` of a session's context, with its citation text."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="references")
+    number = models.PositiveSmallIntegerField()
+    citation = models.TextField()
+
+    class Meta:
+        ordering = ["session", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "number"], name="reference_number_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"[{self.number}] {self.citation}"
+
+
+class SessionOrganizer(models.Model):
+    """An organization that organizes or coordinates a session."""
+
+    class Role(models.TextChoices):
+        ORGANIZER = "organizer", "Organizer"
+        COORDINATOR = "coordinator", "Coordinator"
+        PARTNER = "partner", "Partner"
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="organizers")
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="organized_sessions")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.ORGANIZER)
+    order = models.PositiveSmallIntegerField(default=1)
+
+    class Meta:
+        ordering = ["session", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "organization"], name="session_organizer_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()} #{self.order}"
+
+
+class AgendaItem(models.Model):
+    """A timed item of a session's agenda (aware datetimes, shown in the forum's zone)."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="agenda_items")
+    order = models.PositiveSmallIntegerField()
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    title = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["session", "order"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__gt=F("start")),
+                name="agenda_item_end_after_start",
+                violation_error_message="An agenda item must end after it starts.",
+            ),
+            models.UniqueConstraint(fields=["session", "order"], name="agenda_item_order_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        """Raise ``ValidationError`` on ``end`` or ``start`` if the item ends before it starts
+        or lies outside its session's times. Overlaps with sibling items are checked by
+        ``sessions_app.services.agenda_overlaps`` over the whole agenda being saved."""
+        if not (self.start and self.end):
+            return
+        if self.end <= self.start:
+            raise ValidationError(
+                {"end": ValidationError("An agenda item must end after it starts.", code="end_before_start")}
+            )
+        session = _related_or_none(self, "session")
+        if session is None or not (session.start and session.end):
+            return
+        if self.start < session.start or self.end > session.end:
+            raise ValidationError(
+                {
+                    "start" if self.start < session.start else "end": ValidationError(
+                        "The agenda item must lie within its session (%(start)s–%(end)s).",
+                        code="outside_session",
+                        params={"start": _local_hm(session, session.start), "end": _local_hm(session, session.end)},
+                    )
+                }
+            )
+
+
+def _related_or_none(instance: models.Model, name: str) -> models.Model | None:
+    """The related object ``name`` of ``instance`` (possibly unsaved, as in an inline form), or None."""
+    try:
+        return getattr(instance, name)
+    except ObjectDoesNotExist:
+        return None
+
+
+def _local_hm(session: Session, moment: datetime) -> str:
+    """``moment`` as HH:MM in the session's forum time zone."""
+    return moment.astimezone(session.forum.tzinfo).strftime("%H:%M")
+
+
+class SpeakerRoleQuerySet(models.QuerySet):
+    def concurrent_for_person(self, person_id: int, session: Session) -> "SpeakerRoleQuerySet":
+        """Roles of ``person_id`` in sessions other than ``session`` that overlap its times."""
+        return (
+            self.filter(person_id=person_id, agenda_item__session__start__lt=session.end)
+            .filter(agenda_item__session__end__gt=session.start)
+            .exclude(agenda_item__session_id=session.pk)
+            .select_related("agenda_item__session")
+        )
+
+
+class SpeakerRole(models.Model):
+    """An appearance on an agenda item: a person or a named group, in a role.
+
+    ``position`` and ``affiliation`` are printed as given for this appearance (the same
+    person may be printed differently in two items). ``organization`` optionally links
+    the appearance to an ``Organization`` for the organizations list.
+    """
+
+    class Role(models.TextChoices):
+        SPEAKER = "speaker", "Speaker"
+        FACILITATOR = "facilitator", "Facilitator"
+        RAPPORTEUR = "rapporteur", "Session rapporteur"
+        RAPPORTEURSHIP = "rapporteurship", "Rapporteurship"
+        PANELIST = "panelist", "Panelist"
+        PARTICIPANT = "participant", "Participant"
+
+    agenda_item = models.ForeignKey(AgendaItem, on_delete=models.CASCADE, related_name="speaker_roles")
+    order = models.PositiveSmallIntegerField()
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.SPEAKER)
+    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT, related_name="speaker_roles")
+    group_name = models.CharField(
+        "named group",
+        max_length=255,
+        blank=True,
+        help_text="Instead of a person, a group such as “Youth representatives in the Forum”.",
+    )
+    position = models.CharField(max_length=255, blank=True, help_text="Position as printed for this appearance.")
+    affiliation = models.CharField(max_length=255, blank=True, help_text="Affiliation as printed for this appearance.")
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="speaker_roles"
+    )
+
+    objects = SpeakerRoleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["agenda_item", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["agenda_item", "order"], name="speaker_role_order_unique"),
+            models.UniqueConstraint(
+                fields=["agenda_item", "person", "role"],
+                condition=Q(person__isnull=False),
+                name="speaker_role_person_role_unique",
+                violation_error_message="This person already has this role in this agenda item.",
+            ),
+            models.CheckConstraint(
+                condition=(Q(person__isnull=False) & Q(group_name="")) | (Q(person__isnull=True) & ~Q(group_name="")),
+                name="speaker_role_person_xor_group",
+                violation_error_message="Give either a person or a named group, not both.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()} #{self.order}"
+
+    @property
+    def display_name(self) -> str:
+        """The person's name or the group's name (needs ``person`` loaded)."""
+        return self.person.name if self.person_id else self.group_name
+
+    @property
+    def printed_affiliation(self) -> str:
+        """Position and affiliation joined as printed, e.g. “Project Coordinator MIEUX, ICMPD”."""
+        return ", ".join(part for part in (self.position, self.affiliation) if part)
+
+    def clean(self) -> None:
+        """Require a person or a group (on ``person``) and refuse a person already booked
+        in a concurrent session (on ``person``). Raises ``ValidationError``."""
+        if not self.person_id and not self.group_name:
+            raise ValidationError({"person": ValidationError("Choose a person or name a group.", code="no_speaker")})
+        if self.person_id and self.group_name:
+            raise ValidationError(
+                {"group_name": ValidationError("Give either a person or a named group, not both.", code="both")}
+            )
+        item = _related_or_none(self, "agenda_item")
+        session = _related_or_none(item, "session") if item is not None else None
+        if self.person_id and session is not None and session.start and session.end:
+            clash = SpeakerRole.objects.concurrent_for_person(self.person_id, session).first()
+            if clash:
+                raise ValidationError(
+                    {
+                        "person": ValidationError(
+                            "%(person)s is already booked in the concurrent session “%(session)s”.",
+                            code="person_clash",
+                            params={"person": self.person.name, "session": clash.agenda_item.session.title},
+                        )
+                    }
+                )
+
+
+class GeneratedDocument(models.Model):
+    """A PDF printed from a forum's programme or a session's agenda.
+
+    ``content_hash`` is the SHA-256 of the HTML the PDF was (or will be) rendered from;
+    while the content is unchanged the stored file is served again, and a change makes
+    a new row (and file). ``session`` is empty for the programme.
+    """
+
+    class Kind(models.TextChoices):
+        PROGRAMME = "programme", "Programme"
+        SESSION_AGENDA = "session_agenda", "Session agenda"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Being prepared"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    forum = models.ForeignKey(Forum, on_delete=models.CASCADE, related_name="documents")
+    session = models.ForeignKey(Session, null=True, blank=True, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    content_hash = models.CharField(max_length=64)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    file = models.FileField(upload_to="documents/%Y/%m/", blank=True)
+    error = models.TextField(blank=True)
+    render_seconds = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind="programme") & Q(session__isnull=True))
+                | (Q(kind="session_agenda") & Q(session__isnull=False)),
+                name="document_session_matches_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["forum", "kind", "content_hash"],
+                condition=Q(session__isnull=True),
+                name="document_programme_hash_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["session", "kind", "content_hash"],
+                condition=Q(session__isnull=False),
+                name="document_session_hash_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.content_hash[:12]}"

@@ -1,0 +1,1 @@
+"""Structured transcriptions of real forum documents, loaded by management commands."""
