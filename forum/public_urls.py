@@ -1,0 +1,4 @@
+"""Public pages of the event core: forums, speakers, organizations."""
+
+app_name = "forum"
+urlpatterns: list = []

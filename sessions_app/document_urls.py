@@ -1,0 +1,4 @@
+"""PDF downloads (programme, session agenda) and their preparation status pages."""
+
+app_name = "documents"
+urlpatterns: list = []
