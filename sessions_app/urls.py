@@ -1,4 +1,15 @@
 """Public pages of the programme: programme by day and session pages."""
 
+from django.urls import path
+
+from sessions_app import views
+
 app_name = "sessions_app"
-urlpatterns: list = []
+urlpatterns = [
+    path("<slug:forum_slug>/programme/", views.ProgrammeView.as_view(), name="programme"),
+    path(
+        "<slug:forum_slug>/sessions/<slug:session_slug>/",
+        views.SessionDetailView.as_view(),
+        name="session-detail",
+    ),
+]

@@ -1,18 +1,31 @@
-"""Template filters that print concept-note text: paragraphs and footnote markers.
+"""Template filters that print concept-note text: paragraphs, footnote markers, agenda roles.
 
 Load with ``{% load concept_note %}``; used by the session page and the PDF templates.
 """
 
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django import template
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from sessions_app.models import SpeakerRole
+
 register = template.Library()
 
 _FOOTNOTE_MARKER = re.compile(r"\s?\[\^(\d+)\]")
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+
+_ROLE_PLURALS = {
+    SpeakerRole.Role.SPEAKER: "Speakers",
+    SpeakerRole.Role.FACILITATOR: "Facilitators",
+    SpeakerRole.Role.RAPPORTEUR: "Session rapporteurs",
+    SpeakerRole.Role.RAPPORTEURSHIP: "Rapporteurship",
+    SpeakerRole.Role.PANELIST: "Panelists",
+    SpeakerRole.Role.PARTICIPANT: "Participants",
+}
 
 
 @register.filter
@@ -35,7 +48,58 @@ def footnoted(text: str, id_prefix: str = "") -> SafeString:
         number = match.group(1)
         anchor = "" if number in seen else f' id="{id_prefix}refmark-{number}"'
         seen.add(number)
-        return f'<sup class="footnote-ref"><a href="#{id_prefix}ref-{number}"{anchor}>{number}</a></sup>'
+        return (
+            f'<sup class="footnote-ref"><a href="#{id_prefix}ref-{number}"{anchor} role="doc-noteref"'
+            f' aria-label="Footnote {number}">{number}</a></sup>'
+        )
 
     parts = [part.strip() for part in _PARAGRAPH_BREAK.split(text or "") if part.strip()]
     return mark_safe("".join(f"<p>{_FOOTNOTE_MARKER.sub(marker, escape(part))}</p>" for part in parts))
+
+
+@register.filter
+def cites(text: str, number: int | str) -> bool:
+    """True if ``text`` carries the footnote marker ``[^number]``.
+
+    The references list uses it to link back only to markers that exist on the page.
+    """
+    return f"[^{number}]" in (text or "")
+
+
+@dataclass(frozen=True)
+class RoleGroup:
+    """Consecutive appearances of one agenda item that share a role.
+
+    ``label`` is the role as printed for one appearance ("Facilitator"), ``plural``
+    for several ("Participants"); ``roles`` keeps the agenda's order.
+    """
+
+    role: str
+    label: str
+    plural: str
+    roles: list[SpeakerRole]
+
+    @property
+    def heading(self) -> str:
+        """The label to print before the group: singular for one appearance, plural otherwise."""
+        return self.label if len(self.roles) == 1 else self.plural
+
+
+@register.filter
+def role_groups(speaker_roles: Iterable[SpeakerRole]) -> list[RoleGroup]:
+    """Group an agenda item's ordered speaker roles into runs of the same role.
+
+    Input: the roles in their agenda order (e.g. ``item.speaker_role_list``). Output: one
+    ``RoleGroup`` per run, so "Facilitator", "Session rapporteur" and the list of
+    "Participants" print in the order the concept note gives them. Does no query.
+    """
+    groups: list[RoleGroup] = []
+    for speaker_role in speaker_roles:
+        if groups and groups[-1].role == speaker_role.role:
+            groups[-1].roles.append(speaker_role)
+            continue
+        role = SpeakerRole.Role(speaker_role.role)
+        groups.append(
+            RoleGroup(role=role.value, label=str(role.label), plural=_ROLE_PLURALS[role], roles=[speaker_role])
+        )
+    return groups

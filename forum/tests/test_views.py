@@ -1,0 +1,357 @@
+"""Public pages of the event core: forums, forum home, speakers, organizations, error pages."""
+
+import re
+
+import pytest
+from django.contrib import messages
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.db import connection
+from django.http import HttpResponse
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.views.defaults import server_error
+
+from forum.models import Organization
+from forum.tests.factories import ForumFactory, OrganizationFactory, PersonFactory, RoomFactory, UserFactory
+from sessions_app.models import SpeakerRole
+from sessions_app.tests.factories import (
+    AgendaItemFactory,
+    SessionFactory,
+    SessionOrganizerFactory,
+    SpeakerRoleFactory,
+    ThemeFactory,
+    quito_time,
+)
+from sessions_app.tests.support import load_concept_note, page_text
+
+pytestmark = [pytest.mark.django_db, pytest.mark.integration]
+
+# Queries per page, whatever the number of rows (see the *_query_count tests).
+SPEAKER_LIST_QUERIES = 2  # forum, people with organization and session counts
+SPEAKER_PAGE_QUERIES = 3  # forum, person with organization, appearances with item, session, room, theme
+ORGANIZATION_LIST_QUERIES = 4  # forum, organizations, their sessions, their people
+QUITO_SESSION = "Strengthen partnerships to improve the local immigration response in Latin America and the Caribbean"
+
+
+def forum_url(name: str, forum, **kwargs) -> str:
+    return reverse(f"forum:{name}", kwargs={"forum_slug": forum.slug, **kwargs})
+
+
+def count_queries(client, url: str) -> int:
+    """Number of SQL queries run to answer a GET of ``url`` (which must answer 200)."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries)
+
+
+def speaker_in(forum, *, person=None, role=SpeakerRole.Role.SPEAKER, **session_fields):
+    """Put ``person`` (a new one by default) on the agenda of a new session of ``forum``."""
+    session = SessionFactory(forum=forum, **session_fields)
+    item = AgendaItemFactory(session=session, order=1)
+    return SpeakerRoleFactory(agenda_item=item, order=1, role=role, person=person or PersonFactory())
+
+
+# Forum list and home.
+
+
+def test_forum_list_links_to_the_only_published_forum(client, quito_forum):
+    ForumFactory(title="A draft forum", is_published=False)
+
+    response = client.get(reverse("forum:forum-list"))
+
+    assert response.status_code == 200
+    text = page_text(response.content)
+    assert "6th Mayoral Forum on Human Mobility, Migration, and Development" in text
+    assert "Quito, Ecuador" in text and "22 January 2020" in text
+    assert "1 session" in text
+    assert f'href="{forum_url("forum-home", quito_forum)}"' in response.content.decode()
+    assert "A draft forum" not in text
+
+
+def test_forum_list_without_forums_shows_empty_state(client):
+    assert "No forum has been published yet." in page_text(client.get(reverse("forum:forum-list")).content)
+
+
+def test_forum_home_shows_the_forum_as_the_concept_note_introduces_it(client, quito_forum):
+    note = load_concept_note()
+    title, theme = note.heading.split(" From ", 1)
+
+    response = client.get(forum_url("forum-home", quito_forum))
+
+    assert response.status_code == 200
+    text = page_text(response.content)
+    assert title in text
+    assert f"From {theme}" in text
+    assert "Edition 6" in text
+    assert note.place.title() in text
+    assert "22 January 2020" in text
+    assert "Global Forum on Migration and Development (GFMD)" in text
+    assert len(note.introduction) == 4
+    html = response.content.decode()
+    for paragraph in note.introduction:
+        assert paragraph in text
+    assert html.count("<p>") >= len(note.introduction)
+
+
+def test_forum_home_links_to_programme_speakers_organizations_and_pdf(client, quito_forum):
+    html = client.get(forum_url("forum-home", quito_forum)).content.decode()
+
+    for url in (
+        reverse("sessions_app:programme", kwargs={"forum_slug": "quito-2020"}),
+        forum_url("speaker-list", quito_forum),
+        forum_url("organization-list", quito_forum),
+        reverse("documents:programme-pdf", kwargs={"forum_slug": "quito-2020"}),
+    ):
+        assert f'href="{url}"' in html
+    assert "Download programme (PDF)" in page_text(html)
+
+
+def test_forum_home_shows_host_organizations(client, quito_forum):
+    quito_forum.host_organizations.add(
+        OrganizationFactory(name="Municipality of the Metropolitan District of Quito", acronym="MDMQ")
+    )
+
+    text = page_text(client.get(forum_url("forum-home", quito_forum)).content)
+
+    assert "Hosted by Municipality of the Metropolitan District of Quito (MDMQ)" in text
+
+
+@pytest.mark.parametrize("name", ["forum-home", "speaker-list", "organization-list"])
+def test_forum_pages_of_unknown_or_unpublished_forum_are_404(client, name):
+    draft = ForumFactory(is_published=False)
+
+    assert client.get(reverse(f"forum:{name}", kwargs={"forum_slug": "no-such-forum"})).status_code == 404
+    assert client.get(forum_url(name, draft)).status_code == 404
+
+
+# Speakers.
+
+
+def test_speaker_list_shows_the_people_of_the_agendas_alphabetically(client, quito_forum):
+    speaker_in(ForumFactory(), person=PersonFactory(name="Speaker Of Another Forum"))
+
+    response = client.get(forum_url("speaker-list", quito_forum))
+
+    text = page_text(response.content)
+    names = [
+        "Alfred Woeger",
+        "Ana Ruiz Nieves",
+        "Anaclaudia Marinheiro Centeno Rossbach",
+        "Claudia Pizarro",
+        "Cynthia Loría",
+        "David Khoudour",
+        "Fabrizio Pelicelli",
+        "María Fernanda Garcés",
+        "Matilde Mordt",
+        "Roi Chiti",
+    ]
+    positions = [text.index(name) for name in names]
+    assert positions == sorted(positions)
+    assert "Project Coordinator MIEUX, International Center for Migration Policy Development (ICMPD)" in text
+    assert "Secretaria de Desarrollo Productivo y Competitividad del Municipio de Quito, Municipio de Quito" in text
+    assert "Speaker Of Another Forum" not in text
+    assert "Youth representatives" not in text
+
+
+def test_speaker_list_query_count_does_not_grow_with_speakers(client, django_assert_max_num_queries):
+    small, big = ForumFactory(), ForumFactory()
+    speaker_in(small)
+    for hour in range(8, 18):
+        session = SessionFactory(forum=big, start=quito_time(hour), room=RoomFactory(forum=big))
+        for order in range(1, 4):
+            SpeakerRoleFactory(agenda_item=AgendaItemFactory(session=session, order=order), order=1)
+
+    for forum in (small, big):
+        with django_assert_max_num_queries(SPEAKER_LIST_QUERIES):
+            assert client.get(forum_url("speaker-list", forum)).status_code == 200
+
+    assert count_queries(client, forum_url("speaker-list", small)) == count_queries(
+        client, forum_url("speaker-list", big)
+    )
+    assert page_text(client.get(forum_url("speaker-list", big)).content).count("1 session") == 30
+
+
+def test_speaker_page_shows_bio_and_every_appearance(client, quito_forum):
+    person = quito_forum.sessions.get().agenda_items.get(order=3).speaker_roles.get().person
+    person.bio = "Coordinates the MIEUX+ programme in Latin America."
+    person.save()
+
+    response = client.get(forum_url("speaker-detail", quito_forum, person_slug=person.slug))
+
+    assert response.status_code == 200
+    text = page_text(response.content)
+    assert "Alfred Woeger" in text
+    assert "Project Coordinator MIEUX, International Center for Migration Policy Development (ICMPD)" in text
+    assert "Coordinates the MIEUX+ programme in Latin America." in text
+    assert (
+        f"14:20–14:30 {QUITO_SESSION} Results of the regional workshop in Lima on host cities (ICMPD) Speaker "
+        "Project Coordinator MIEUX, International Center for Migration Policy Development (ICMPD)"
+    ) in text
+    assert f"14:30–16:20 {QUITO_SESSION} Conversation Participant" in text
+
+
+def test_speaker_page_shows_each_printed_affiliation(client, quito_forum):
+    url = forum_url("speaker-detail", quito_forum, person_slug="anaclaudia-marinheiro-centeno-rossbach")
+
+    text = page_text(client.get(url).content)
+
+    assert "participants Speaker Regional Director of Cities Alliance Latinoamérica" in text
+    assert "Conversation Facilitator Regional Director of Cities Alliance Latin America" in text
+
+
+def test_speaker_page_of_unknown_person_or_person_not_in_this_forum_is_404(client, quito_forum):
+    elsewhere = speaker_in(ForumFactory()).person
+
+    assert client.get(forum_url("speaker-detail", quito_forum, person_slug="nobody")).status_code == 404
+    assert client.get(forum_url("speaker-detail", quito_forum, person_slug=elsewhere.slug)).status_code == 404
+
+
+def test_speaker_page_query_count_does_not_grow_with_appearances(client, django_assert_max_num_queries):
+    forum = ForumFactory()
+    once = speaker_in(forum).person
+    often = PersonFactory()
+    theme = ThemeFactory(forum=forum)
+    for hour in range(8, 20):
+        speaker_in(forum, person=often, start=quito_time(hour), theme=theme, room=RoomFactory(forum=forum))
+
+    for person in (once, often):
+        with django_assert_max_num_queries(SPEAKER_PAGE_QUERIES):
+            response = client.get(forum_url("speaker-detail", forum, person_slug=person.slug))
+        assert response.status_code == 200
+
+    assert count_queries(client, forum_url("speaker-detail", forum, person_slug=once.slug)) == count_queries(
+        client, forum_url("speaker-detail", forum, person_slug=often.slug)
+    )
+
+
+# Organizations.
+
+
+def test_organization_list_groups_by_kind_with_acronyms_and_sessions(client, quito_forum):
+    response = client.get(forum_url("organization-list", quito_forum))
+
+    assert response.status_code == 200
+    text = page_text(response.content)
+    assert (
+        "UN agency UN-Habitat On the agenda: Roi Chiti United Nations Development Program UNDP "
+        f"Organizes {QUITO_SESSION} On the agenda: David Khoudour, Matilde Mordt"
+    ) in text
+    assert f"International Center for Migration Policy Development ICMPD Organizes {QUITO_SESSION}" in text
+    assert "Local government Municipio de Quito Ecuador On the agenda: María Fernanda Garcés" in text
+    assert "Foundation AVINA Foundation" in text
+    kinds = ["Local government", "UN agency", "Intergovernmental organization", "Civil society", "Foundation"]
+    positions = [text.index(f"{kind} ") for kind in kinds]
+    assert positions == sorted(positions)
+
+
+def test_organization_list_leaves_out_organizations_of_other_forums(client, quito_forum):
+    SessionOrganizerFactory(
+        session=SessionFactory(), organization=OrganizationFactory(name="Organizer Of Another Forum")
+    )
+    OrganizationFactory(name="Unrelated Organization")
+
+    text = page_text(client.get(forum_url("organization-list", quito_forum)).content)
+
+    assert "Organizer Of Another Forum" not in text
+    assert "Unrelated Organization" not in text
+
+
+def test_organization_list_labels_hosts(client, quito_forum):
+    quito_forum.host_organizations.add(
+        OrganizationFactory(name="Municipality of Quito", kind=Organization.Kind.LOCAL_GOVERNMENT)
+    )
+
+    text = page_text(client.get(forum_url("organization-list", quito_forum)).content)
+
+    assert "Municipality of Quito Host" in text
+
+
+def test_organization_list_without_organizations_shows_empty_state(client):
+    text = page_text(client.get(forum_url("organization-list", ForumFactory())).content)
+
+    assert "No organization is listed for this forum yet." in text
+
+
+def test_organization_list_query_count_does_not_grow_with_organizations(client, django_assert_max_num_queries):
+    small, big = ForumFactory(), ForumFactory()
+    SessionOrganizerFactory(session=SessionFactory(forum=small))
+    for hour in range(8, 20):
+        session = SessionFactory(forum=big, start=quito_time(hour))
+        SessionOrganizerFactory(session=session, order=1)
+        SessionOrganizerFactory(session=session, order=2)
+        item = AgendaItemFactory(session=session, order=1)
+        SpeakerRoleFactory(agenda_item=item, order=1, organization=OrganizationFactory())
+    big.host_organizations.add(OrganizationFactory())
+
+    for forum in (small, big):
+        with django_assert_max_num_queries(ORGANIZATION_LIST_QUERIES):
+            assert client.get(forum_url("organization-list", forum)).status_code == 200
+
+    assert count_queries(client, forum_url("organization-list", small)) == count_queries(
+        client, forum_url("organization-list", big)
+    )
+
+
+# Base template and error pages.
+
+
+def test_pages_load_assets_locally_with_language_and_skip_link(client, quito_forum):
+    html = client.get(forum_url("forum-home", quito_forum)).content.decode()
+
+    assert re.search(r'<html lang="en">', html)
+    assert '<a class="visually-hidden-focusable skip-link" href="#main">' in html
+    assert 'id="main"' in html
+    assets = re.findall(r'<(?:link|script)\b[^>]*\b(?:href|src)="([^"]+)"', html)
+    assert "/static/bootstrap/css/bootstrap.min.css" in assets
+    assert "/static/bootstrap/js/bootstrap.bundle.min.js" in assets
+    assert all(asset.startswith("/static/") for asset in assets), assets
+    assert "cdn" not in html.lower()
+
+
+def test_navbar_shows_forum_links_and_sign_in(client, quito_forum):
+    html = client.get(forum_url("speaker-list", quito_forum)).content.decode()
+
+    assert f'href="{reverse("account_login")}"' in html
+    assert 'aria-current="page"' in html
+    assert reverse("admin:index") not in html
+    assert f'href="{forum_url("organization-list", quito_forum)}"' in html
+
+
+def test_navbar_shows_admin_and_sign_out_to_staff(client, quito_forum):
+    client.force_login(UserFactory(is_staff=True))
+
+    response = client.get(forum_url("forum-home", quito_forum))
+
+    assert f'href="{reverse("admin:index")}"' in response.content.decode()
+    assert "Sign out" in page_text(response.content)
+
+
+def test_messages_are_shown(client, rf, quito_forum):
+    storage = CookieStorage(rf.get("/"))
+    storage.add(messages.SUCCESS, "Your changes were saved.")
+    carrier = HttpResponse()
+    storage.update(carrier)
+    client.cookies["messages"] = carrier.cookies["messages"].value
+
+    text = page_text(client.get(forum_url("forum-home", quito_forum)).content)
+
+    assert "Your changes were saved." in text
+
+
+def test_404_page_is_friendly(client):
+    response = client.get("/forums/no-such-forum/")
+
+    assert response.status_code == 404
+    text = page_text(response.content)
+    assert "Page not found" in text
+    assert "See all forums" in text
+
+
+def test_500_page_renders_without_context(rf):
+    response = server_error(rf.get("/"))
+
+    assert response.status_code == 500
+    text = page_text(response.content)
+    assert "Something went wrong" in text
+    assert "See all forums" in text

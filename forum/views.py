@@ -1,0 +1,87 @@
+"""Public pages of the event core: the forums, a forum's home, its speakers and organizations.
+
+Views are thin: each reads through ``forum.selectors`` and renders a template. A forum
+that does not exist or is not published answers 404, as does a person who does not
+appear in the forum's agendas.
+"""
+
+from functools import cached_property
+
+from django.shortcuts import get_object_or_404
+from django.views.generic import DetailView, ListView
+
+from forum import selectors
+from forum.models import Forum
+
+
+class PublishedForumMixin:
+    """Loads the published forum named by the ``forum_slug`` URL argument (404 otherwise)
+    once per request, and puts it in the template context as ``forum``."""
+
+    kwargs: dict
+
+    @cached_property
+    def forum(self) -> Forum:
+        """The published forum of the URL; raises ``Http404`` if there is none."""
+        return get_object_or_404(selectors.forum_published(), slug=self.kwargs["forum_slug"])
+
+    def get_context_data(self, **kwargs):
+        """Add ``forum`` to the context."""
+        return super().get_context_data(forum=self.forum, **kwargs)
+
+
+class ForumListView(ListView):
+    """The published forums, latest first (``forum/forum_list.html``)."""
+
+    template_name = "forum/forum_list.html"
+    context_object_name = "forums"
+
+    def get_queryset(self):
+        """Published forums with their session counts."""
+        return selectors.forum_list_published()
+
+
+class ForumHomeView(DetailView):
+    """A forum's home page: title, edition, theme, place, dates, introduction and hosts."""
+
+    template_name = "forum/forum_home.html"
+    context_object_name = "forum"
+    slug_url_kwarg = "forum_slug"
+
+    def get_queryset(self):
+        """Published forums with their host organizations loaded."""
+        return selectors.forum_for_home()
+
+
+class SpeakerListView(PublishedForumMixin, ListView):
+    """People named in the forum's agendas, alphabetically, with their default position."""
+
+    template_name = "forum/speaker_list.html"
+    context_object_name = "speakers"
+
+    def get_queryset(self):
+        """The forum's speakers with organizations and session counts."""
+        return selectors.speaker_list(forum=self.forum)
+
+
+class SpeakerDetailView(PublishedForumMixin, DetailView):
+    """A speaker's page: name, default position, bio and every appearance in the forum."""
+
+    template_name = "forum/speaker_detail.html"
+    context_object_name = "person"
+    slug_url_kwarg = "person_slug"
+
+    def get_queryset(self):
+        """People of the forum's agendas with their appearances in this forum loaded."""
+        return selectors.speaker_detail(forum=self.forum)
+
+
+class OrganizationListView(PublishedForumMixin, ListView):
+    """Organizations hosting the forum, organizing its sessions or represented on its agendas."""
+
+    template_name = "forum/organization_list.html"
+    context_object_name = "organizations"
+
+    def get_queryset(self):
+        """The forum's organizations by kind with their sessions and people loaded."""
+        return selectors.organization_list(forum=self.forum)

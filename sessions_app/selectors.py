@@ -1,0 +1,95 @@
+"""Reads of the programme for the public site: the programme by day and session pages.
+
+Times are stored in UTC; the programme is grouped by days and time slots of the forum's
+own time zone (``Forum.time_zone``), so a session at 14:00 in Quito (19:00 UTC) is on
+the Quito day and in the 14:00 slot. Querysets come with their related rows loaded.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, tzinfo
+
+from django.db.models import QuerySet
+
+from forum.models import Forum
+from sessions_app.models import Session, Theme
+
+
+@dataclass
+class ThemeGroup:
+    """The parallel sessions of a time slot under one theme (``theme`` is None for unthemed)."""
+
+    theme: Theme | None
+    sessions: list[Session] = field(default_factory=list)
+
+
+@dataclass
+class TimeSlot:
+    """Sessions that start at the same moment: plenaries first, then parallel sessions by theme.
+
+    ``start`` and ``end`` are aware datetimes; ``end`` is the latest end of the slot's sessions.
+    """
+
+    start: datetime
+    end: datetime
+    plenaries: list[Session] = field(default_factory=list)
+    theme_groups: list[ThemeGroup] = field(default_factory=list)
+
+
+@dataclass
+class ProgrammeDay:
+    """One calendar day of the programme, ``date`` being the day in the forum's time zone."""
+
+    date: date
+    slots: list[TimeSlot] = field(default_factory=list)
+
+
+def programme_sessions(*, forum: Forum) -> QuerySet[Session]:
+    """The forum's sessions in time order with theme, room and ``organizer_list`` loaded."""
+    return Session.objects.filter(forum=forum).for_programme()
+
+
+def programme_group(sessions: list[Session], *, tz: tzinfo) -> list[ProgrammeDay]:
+    """Group ``sessions`` (sorted by start) into days and time slots of time zone ``tz``.
+
+    A slot holds the sessions that start at the same moment. In a slot, plenary sessions
+    come first in their given order; parallel sessions are grouped under their theme,
+    themes by their ``order`` and the unthemed last. Pure function: no query is made
+    beyond the relations already loaded (``theme``).
+    """
+    days: list[ProgrammeDay] = []
+    for session in sessions:
+        local_day = session.start.astimezone(tz).date()
+        if not days or days[-1].date != local_day:
+            days.append(ProgrammeDay(date=local_day))
+        slots = days[-1].slots
+        if not slots or slots[-1].start != session.start:
+            slots.append(TimeSlot(start=session.start, end=session.end))
+        slot = slots[-1]
+        slot.end = max(slot.end, session.end)
+        if session.is_plenary:
+            slot.plenaries.append(session)
+            continue
+        group = next((g for g in slot.theme_groups if g.theme == session.theme), None)
+        if group is None:
+            group = ThemeGroup(theme=session.theme)
+            slot.theme_groups.append(group)
+        group.sessions.append(session)
+    for day in days:
+        for slot in day.slots:
+            slot.theme_groups.sort(key=lambda g: (g.theme is None, g.theme.order if g.theme else 0))
+    return days
+
+
+def programme_days(*, forum: Forum) -> list[ProgrammeDay]:
+    """The forum's programme by day and time slot in its time zone, in two queries."""
+    return programme_group(list(programme_sessions(forum=forum)), tz=forum.tzinfo)
+
+
+def session_for_page(*, forum_slug: str) -> QuerySet[Session]:
+    """Sessions of the published forum ``forum_slug``, to look one up by slug for its page.
+
+    Each session has its forum, theme and room joined and ``key_question_list``,
+    ``reference_list``, ``organizer_list`` and ``agenda_item_list`` (each item with its
+    ``speaker_role_list``, people and organizations joined) prefetched in order.
+    """
+    return Session.objects.filter(forum__slug=forum_slug, forum__is_published=True).for_session_page()
