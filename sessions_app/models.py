@@ -11,8 +11,10 @@ from datetime import datetime
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import models
 from django.db.models import F, Prefetch, Q
+from django.utils import timezone
 
 from forum.models import Forum, Organization, Person, Room
+from sessions_app.scheduling import lies_within
 
 
 class Theme(models.Model):
@@ -134,8 +136,10 @@ class Session(models.Model):
         """Check times, theme and room against the forum and the rest of the programme.
 
         Raises ``ValidationError`` on the offending field when the session ends before
-        it starts, its theme or room belongs to another forum, or its room already holds
-        another session at an overlapping time.
+        it starts (``end``), its theme or room belongs to another forum (``theme``,
+        ``room``), its room already holds another session at an overlapping time
+        (``room``), or one of the people on its agenda is booked in another session at
+        an overlapping time (``start``: the session was moved onto their other booking).
         """
         errors: dict[str, ValidationError] = {}
         if self.start and self.end and self.end <= self.start:
@@ -144,19 +148,31 @@ class Session(models.Model):
             errors["theme"] = ValidationError("This theme belongs to another forum.", code="wrong_forum")
         if self.forum_id and self.room_id and self.room.forum_id != self.forum_id:
             errors["room"] = ValidationError("This room belongs to another forum.", code="wrong_forum")
-        if "end" not in errors and self.room_id and self.start and self.end:
-            clash = (
-                Session.objects.filter(room_id=self.room_id)
-                .exclude(pk=self.pk)
-                .overlapping(self.start, self.end)
-                .first()
-            )
-            if clash:
-                errors["room"] = ValidationError(
-                    "%(room)s is already used by “%(session)s” at that time.",
-                    code="room_clash",
-                    params={"room": self.room.name, "session": clash.title},
+        if self.start and self.end and "end" not in errors:
+            if self.room_id and "room" not in errors:
+                clash = (
+                    Session.objects.filter(room_id=self.room_id)
+                    .exclude(pk=self.pk)
+                    .overlapping(self.start, self.end)
+                    .first()
                 )
+                if clash:
+                    errors["room"] = ValidationError(
+                        "%(room)s is already used by “%(session)s” at that time.",
+                        code="room_clash",
+                        params={"room": self.room.name, "session": clash.title},
+                    )
+            if self.pk:
+                booked = SpeakerRole.objects.concurrent_with(self).filter(
+                    person_id__in=SpeakerRole.objects.filter(agenda_item__session_id=self.pk).values("person_id")
+                )
+                clash = booked.first()
+                if clash:
+                    errors["start"] = ValidationError(
+                        "%(person)s is already booked in the concurrent session “%(session)s”.",
+                        code="person_clash",
+                        params={"person": clash.person.name, "session": clash.agenda_item.session.title},
+                    )
         if errors:
             raise ValidationError(errors)
 
@@ -242,9 +258,14 @@ class AgendaItem(models.Model):
         return self.title
 
     def clean(self) -> None:
-        """Raise ``ValidationError`` on ``end`` or ``start`` if the item ends before it starts
-        or lies outside its session's times. Overlaps with sibling items are checked by
-        ``sessions_app.services.agenda_overlaps`` over the whole agenda being saved."""
+        """Refuse an item that ends before it starts (on ``end``) or that lies outside its
+        session's times (on ``start`` and/or ``end``, whichever is outside). Raises
+        ``ValidationError``.
+
+        Overlaps between sibling items are not checked here: they depend on the whole
+        agenda being saved, so the admin forms check them with
+        ``sessions_app.scheduling.overlapping_pairs`` / ``overlapping``.
+        """
         if not (self.start and self.end):
             return
         if self.end <= self.start:
@@ -252,18 +273,21 @@ class AgendaItem(models.Model):
                 {"end": ValidationError("An agenda item must end after it starts.", code="end_before_start")}
             )
         session = _related_or_none(self, "session")
-        if session is None or not (session.start and session.end):
+        if session is None or not (session.start and session.end) or session.end <= session.start:
             return
-        if self.start < session.start or self.end > session.end:
-            raise ValidationError(
-                {
-                    "start" if self.start < session.start else "end": ValidationError(
-                        "The agenda item must lie within its session (%(start)s–%(end)s).",
-                        code="outside_session",
-                        params={"start": _local_hm(session, session.start), "end": _local_hm(session, session.end)},
-                    )
-                }
-            )
+        if lies_within((self.start, self.end), (session.start, session.end)):
+            return
+        error = ValidationError(
+            "The agenda item must lie within its session (%(start)s–%(end)s).",
+            code="outside_session",
+            params={"start": _local_hm(session, session.start), "end": _local_hm(session, session.end)},
+        )
+        errors = {}
+        if not session.start <= self.start < session.end:
+            errors["start"] = error
+        if not session.start < self.end <= session.end:
+            errors["end"] = error
+        raise ValidationError(errors)
 
 
 def _related_or_none(instance: models.Model, name: str) -> models.Model | None:
@@ -275,19 +299,27 @@ def _related_or_none(instance: models.Model, name: str) -> models.Model | None:
 
 
 def _local_hm(session: Session, moment: datetime) -> str:
-    """``moment`` as HH:MM in the session's forum time zone."""
-    return moment.astimezone(session.forum.tzinfo).strftime("%H:%M")
+    """``moment`` as HH:MM in the session's forum time zone (the current zone if no forum is set yet)."""
+    forum = _related_or_none(session, "forum")
+    zone = forum.tzinfo if forum is not None else timezone.get_current_timezone()
+    return moment.astimezone(zone).strftime("%H:%M")
 
 
 class SpeakerRoleQuerySet(models.QuerySet):
+    """Reads of speaker roles, named by the check or page that needs them."""
+
+    def concurrent_with(self, session: Session) -> "SpeakerRoleQuerySet":
+        """Roles in sessions other than ``session`` whose times overlap ``session.start``–``session.end``,
+        with their person and session loaded."""
+        return (
+            self.filter(agenda_item__session__start__lt=session.end, agenda_item__session__end__gt=session.start)
+            .exclude(agenda_item__session_id=session.pk)
+            .select_related("person", "agenda_item__session")
+        )
+
     def concurrent_for_person(self, person_id: int, session: Session) -> "SpeakerRoleQuerySet":
         """Roles of ``person_id`` in sessions other than ``session`` that overlap its times."""
-        return (
-            self.filter(person_id=person_id, agenda_item__session__start__lt=session.end)
-            .filter(agenda_item__session__end__gt=session.start)
-            .exclude(agenda_item__session_id=session.pk)
-            .select_related("agenda_item__session")
-        )
+        return self.concurrent_with(session).filter(person_id=person_id)
 
 
 class SpeakerRole(models.Model):

@@ -1,0 +1,304 @@
+"""Admin for organizers: themes, sessions with their concept-note sections, agendas.
+
+Times are stored in UTC and shown and entered in the forum's own time zone: the change
+forms of sessions and agenda items run with that zone activated, and the change lists
+format each row's times with its forum's zone. Validation lives in the models'
+``clean()`` and in ``sessions_app.forms``; nothing here changes data by itself.
+"""
+
+from contextlib import nullcontext
+from datetime import date, datetime, time, timedelta
+
+from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.utils import unquote
+from django.db.models import Q
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from forum.models import Forum
+from sessions_app.forms import (
+    AgendaItemAdminForm,
+    AgendaItemInlineFormSet,
+    KeyQuestionInlineFormSet,
+    ReferenceInlineFormSet,
+    SessionOrganizerInlineFormSet,
+    SpeakerRoleInlineFormSet,
+)
+from sessions_app.models import AgendaItem, KeyQuestion, Reference, Session, SessionOrganizer, SpeakerRole, Theme
+
+TIME_FIELDS = ("start", "end")
+
+
+def _forum_by_pk(value: str | None) -> Forum | None:
+    """The forum whose primary key is ``value`` (as posted), or None if there is none."""
+    if not value or not str(value).isdigit():
+        return None
+    return Forum.objects.filter(pk=value).first()
+
+
+def _forum_of_session(value: str | None) -> Forum | None:
+    """The forum of the session whose primary key is ``value`` (as posted), or None."""
+    if not value or not str(value).isdigit():
+        return None
+    return Forum.objects.filter(sessions__pk=value).first()
+
+
+def _only_forum() -> Forum | None:
+    """The forum if exactly one exists, else None."""
+    forums = list(Forum.objects.all()[:2])
+    return forums[0] if len(forums) == 1 else None
+
+
+def time_zone_help(forum: Forum | None) -> str:
+    """Help text naming the zone in which a form's times are shown and read."""
+    if forum is None:
+        return "Times in the chosen forum's time zone."
+    return f"Times in {forum.time_zone} (the forum's time zone)."
+
+
+def local_day_and_times(start: datetime, end: datetime, forum: Forum) -> tuple[str, str]:
+    """``start``–``end`` (aware) in ``forum``'s zone, as ("Wed 22 Jan 2020", "14:00–16:30")."""
+    local_start, local_end = start.astimezone(forum.tzinfo), end.astimezone(forum.tzinfo)
+    return date_format(local_start, "D j M Y"), f"{local_start:%H:%M}–{local_end:%H:%M}"
+
+
+def _label_time_fields(form_class, forum: Forum | None) -> None:
+    """Put the forum's zone in the help text of ``form_class``'s start and end fields."""
+    for name in TIME_FIELDS:
+        if name in form_class.base_fields:
+            form_class.base_fields[name].help_text = time_zone_help(forum)
+
+
+class ForumTimeZoneMixin:
+    """Shows and reads a change form's times in the forum's time zone.
+
+    Subclasses implement ``forum_for(request, obj)`` and may override
+    ``narrow_choices(form_class, forum)``. The response is rendered inside
+    the activated zone, because a ``TemplateResponse`` formats its values only when it
+    is rendered, after ``changeform_view`` returns.
+    """
+
+    def forum_for(self, request, obj) -> Forum | None:
+        """The forum whose zone the form for ``obj`` (None when adding) uses, or None if unknown."""
+        raise NotImplementedError
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        obj = self.get_object(request, unquote(object_id)) if object_id else None
+        forum = self.forum_for(request, obj)
+        with timezone.override(forum.tzinfo) if forum else nullcontext():
+            response = super().changeform_view(request, object_id, form_url, extra_context)
+            if isinstance(response, TemplateResponse):
+                response.render()
+        return response
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        forum = self.forum_for(request, obj)
+        _label_time_fields(form, forum)
+        if forum is not None:
+            self.narrow_choices(form, forum)
+        return form
+
+    def narrow_choices(self, form_class, forum: Forum) -> None:
+        """Limit ``form_class``'s choices to ``forum``'s rows; by default, change nothing."""
+
+
+def session_form_forum(request, session: Session | None) -> Forum | None:
+    """The forum whose zone a session form uses: the one posted, else the session's,
+    else ``?forum=`` in the URL, else the only forum; None if none of these is known."""
+    if request.method == "POST" and "forum" in request.POST:
+        return _forum_by_pk(request.POST["forum"])
+    if session is not None:
+        return session.forum
+    return _forum_by_pk(request.GET.get("forum")) or _only_forum()
+
+
+def agenda_item_form_forum(request, item: AgendaItem | None) -> Forum | None:
+    """The forum whose zone an agenda item form uses: the posted session's, else the
+    item's, else that of ``?session=`` in the URL, else the only forum; or None."""
+    if request.method == "POST" and "session" in request.POST:
+        return _forum_of_session(request.POST["session"])
+    if item is not None:
+        return item.session.forum
+    return _forum_of_session(request.GET.get("session")) or _only_forum()
+
+
+class ForumDayFilter(admin.SimpleListFilter):
+    """Filter rows by the calendar day, in the forum's time zone, on which they start.
+
+    Lists every day of the forums in view (of the forum chosen in the forum filter, if
+    any). ``forum_path`` is the lookup path from the model to its forum.
+    """
+
+    title = "day"
+    parameter_name = "day"
+    forum_path = "forum"
+
+    def lookups(self, request, model_admin):
+        forums = Forum.objects.only("start_date", "end_date")
+        chosen = request.GET.get(f"{self.forum_path}__id__exact", "")
+        if chosen.isdigit():
+            forums = forums.filter(pk=chosen)
+        days = set()
+        for forum in forums:
+            days.update(
+                forum.start_date + timedelta(days=offset)
+                for offset in range((forum.end_date - forum.start_date).days + 1)
+            )
+        return [(day.isoformat(), date_format(day, "D j M Y")) for day in sorted(days)]
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        try:
+            day = date.fromisoformat(self.value())
+        except ValueError as error:
+            raise IncorrectLookupParameters(error) from error
+        on_day = Q(pk__in=[])
+        for forum in Forum.objects.filter(start_date__lte=day, end_date__gte=day):
+            on_day |= Q(
+                **{
+                    self.forum_path: forum,
+                    "start__gte": datetime.combine(day, time.min, tzinfo=forum.tzinfo),
+                    "start__lt": datetime.combine(day + timedelta(days=1), time.min, tzinfo=forum.tzinfo),
+                }
+            )
+        return queryset.filter(on_day)
+
+
+class AgendaDayFilter(ForumDayFilter):
+    """The day filter for agenda items, whose forum is their session's."""
+
+    forum_path = "session__forum"
+
+
+@admin.register(Theme)
+class ThemeAdmin(admin.ModelAdmin):
+    """Themes under which a forum's parallel sessions are grouped."""
+
+    list_display = ["title", "forum", "order"]
+    list_filter = ["forum"]
+    list_select_related = ["forum"]
+    search_fields = ["title"]
+    ordering = ["forum", "order"]
+
+
+class KeyQuestionInline(admin.TabularInline):
+    """A session's key questions, in their numbered order."""
+
+    model = KeyQuestion
+    formset = KeyQuestionInlineFormSet
+    fields = ["order", "text"]
+    ordering = ["order"]
+    extra = 0
+
+
+class ReferenceInline(admin.TabularInline):
+    """The numbered footnotes cited as ``[^N]`` in a session's context."""
+
+    model = Reference
+    formset = ReferenceInlineFormSet
+    fields = ["number", "citation"]
+    ordering = ["number"]
+    extra = 0
+    verbose_name = "footnote"
+
+
+class SessionOrganizerInline(admin.TabularInline):
+    """The organizations that organize or coordinate a session."""
+
+    model = SessionOrganizer
+    formset = SessionOrganizerInlineFormSet
+    fields = ["order", "organization", "role"]
+    ordering = ["order"]
+    autocomplete_fields = ["organization"]
+    extra = 0
+
+
+class AgendaItemInline(admin.TabularInline):
+    """A session's agenda, checked as a whole; each row links to its speaker roles."""
+
+    model = AgendaItem
+    formset = AgendaItemInlineFormSet
+    fields = ["order", "start", "end", "title"]
+    ordering = ["order"]
+    extra = 0
+    show_change_link = True
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        _label_time_fields(formset.form, session_form_forum(request, obj))
+        return formset
+
+
+@admin.register(Session)
+class SessionAdmin(ForumTimeZoneMixin, admin.ModelAdmin):
+    """Sessions with every section of their concept note and their agenda, in the forum's zone."""
+
+    list_display = ["title", "forum", "kind", "theme", "day", "times", "room"]
+    list_filter = ["forum", "kind", "theme", ForumDayFilter]
+    list_select_related = ["forum", "theme", "room"]
+    search_fields = ["title", "slug"]
+    ordering = ["forum", "start", "title"]
+    prepopulated_fields = {"slug": ["title"]}
+    inlines = [SessionOrganizerInline, ReferenceInline, KeyQuestionInline, AgendaItemInline]
+    fieldsets = [
+        (None, {"fields": ["forum", "kind", "theme", "title"]}),
+        ("Time and place", {"fields": ["start", "end", "room"]}),
+        ("Concept note", {"fields": ["objective", "context", "methodology", "expected_result"]}),
+        ("Advanced", {"classes": ["collapse"], "fields": ["slug", "capacity"]}),
+    ]
+
+    def forum_for(self, request, obj):
+        return session_form_forum(request, obj)
+
+    def narrow_choices(self, form_class, forum):
+        form_class.base_fields["theme"].queryset = forum.themes.all()
+        form_class.base_fields["room"].queryset = forum.rooms.all()
+
+    @admin.display(description="day (forum time)", ordering="start")
+    def day(self, session: Session) -> str:
+        return local_day_and_times(session.start, session.end, session.forum)[0]
+
+    @admin.display(description="time (forum time)", ordering="start")
+    def times(self, session: Session) -> str:
+        return local_day_and_times(session.start, session.end, session.forum)[1]
+
+
+class SpeakerRoleInline(admin.TabularInline):
+    """The people and named groups of an agenda item, in their printed order."""
+
+    model = SpeakerRole
+    formset = SpeakerRoleInlineFormSet
+    fields = ["order", "role", "person", "group_name", "position", "affiliation", "organization"]
+    ordering = ["order"]
+    autocomplete_fields = ["person", "organization"]
+    extra = 1
+
+
+@admin.register(AgendaItem)
+class AgendaItemAdmin(ForumTimeZoneMixin, admin.ModelAdmin):
+    """One agenda item with its speaker roles, in the forum's zone."""
+
+    form = AgendaItemAdminForm
+    list_display = ["title", "session", "order", "day", "times"]
+    list_filter = ["session__forum", "session__kind", "session__theme", AgendaDayFilter]
+    list_select_related = ["session__forum"]
+    search_fields = ["title", "session__title"]
+    ordering = ["session__start", "session", "order"]
+    autocomplete_fields = ["session"]
+    inlines = [SpeakerRoleInline]
+    fields = ["session", "order", "start", "end", "title"]
+
+    def forum_for(self, request, obj):
+        return agenda_item_form_forum(request, obj)
+
+    @admin.display(description="day (forum time)", ordering="start")
+    def day(self, item: AgendaItem) -> str:
+        return local_day_and_times(item.start, item.end, item.session.forum)[0]
+
+    @admin.display(description="time (forum time)", ordering="start")
+    def times(self, item: AgendaItem) -> str:
+        return local_day_and_times(item.start, item.end, item.session.forum)[1]
