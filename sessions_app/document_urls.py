@@ -1,4 +1,30 @@
 """PDF downloads (programme, session agenda) and their preparation status pages."""
 
+from django.urls import path
+
+from sessions_app import document_views
+
 app_name = "documents"
-urlpatterns: list = []
+urlpatterns = [
+    path("<slug:forum_slug>/programme.pdf", document_views.ProgrammePdfView.as_view(), name="programme-pdf"),
+    path(
+        "<slug:forum_slug>/sessions/<slug:session_slug>/agenda.pdf",
+        document_views.SessionAgendaPdfView.as_view(),
+        name="session-agenda-pdf",
+    ),
+    path(
+        "<slug:forum_slug>/documents/<int:pk>/",
+        document_views.DocumentStatusView.as_view(),
+        name="document-status",
+    ),
+    path(
+        "<slug:forum_slug>/documents/<int:pk>/retry/",
+        document_views.DocumentRetryView.as_view(),
+        name="document-retry",
+    ),
+    path(
+        "<slug:forum_slug>/documents/<int:pk>/download/",
+        document_views.DocumentDownloadView.as_view(),
+        name="document-download",
+    ),
+]

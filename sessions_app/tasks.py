@@ -1,0 +1,37 @@
+"""Celery tasks of the sessions app: thin wrappers that take ids and call services.
+
+Task names are explicit so that renaming a function does not orphan messages already
+in the queue.
+"""
+
+import logging
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from sessions_app import services
+from sessions_app.models import GeneratedDocument
+
+logger = logging.getLogger(__name__)
+
+
+# Rendering runs here and not in the request: WeasyPrint takes about a second per
+# document and the download page must answer at once (it polls the row's status).
+@shared_task(
+    name="sessions_app.document_render",
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    max_retries=3,
+    ignore_result=True,
+)
+def document_render_task(document_id: int) -> None:
+    """Render the PDF of ``GeneratedDocument`` ``document_id`` (see ``services.document_render``).
+
+    Returns quietly if the row no longer exists (it was superseded or its subject
+    deleted). A failed render is stored on the row, not raised; lost database
+    connections are retried up to 3 times with exponential backoff.
+    """
+    try:
+        services.document_render(document_id=document_id)
+    except GeneratedDocument.DoesNotExist:
+        logger.info("Document %s no longer exists; nothing to render.", document_id)

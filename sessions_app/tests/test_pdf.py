@@ -1,0 +1,210 @@
+"""Printing a session agenda and a programme: HTML from templates, PDF from WeasyPrint."""
+
+import hashlib
+import urllib.request
+
+import pytest
+from django.conf import settings
+from django.utils import timezone, translation
+from weasyprint.urls import URLFetcherResponse
+
+from forum.tests.factories import ForumFactory, RoomFactory
+from sessions_app import pdf
+from sessions_app.models import Session
+from sessions_app.tests.factories import (
+    AgendaItemFactory,
+    SessionFactory,
+    SpeakerRoleFactory,
+    ThemeFactory,
+    quito_time,
+)
+from sessions_app.tests.pdf_support import QUITO_KEY_QUESTIONS, loaded_for_print, normalize, pdf_text
+
+
+def programme_sessions(forum) -> list[Session]:
+    return list(Session.objects.filter(forum=forum).for_session_page().order_by("start", "theme__order", "title"))
+
+
+# URL fetcher: the project's static files and nothing else.
+
+
+@pytest.mark.unit
+def test_static_files_fetcher_serves_the_pdf_stylesheet():
+    response = pdf.StaticFilesFetcher().fetch("https://forum.invalid/static/css/pdf.css?v=123")
+
+    assert isinstance(response, URLFetcherResponse)
+    assert response.content_type == "text/css"
+    assert b"@page" in response.read()
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "http://example.com/x.png",
+        "https://example.com/static/css/pdf.css",
+        "http://forum.invalid/static/css/pdf.css",
+        "data:text/css;base64,Ym9keXt9",
+        "https://forum.invalid/media/documents/x.pdf",
+        "https://forum.invalid/static/../../etc/passwd",
+        "https://forum.invalid/static/%2e%2e/%2e%2e/etc/passwd",
+        "https://forum.invalid/static//etc/passwd",
+        "https://forum.invalid/static/css/",
+        "https://forum.invalid/static/css/missing.css",
+    ],
+)
+def test_static_files_fetcher_refuses_anything_else(url):
+    with pytest.raises(pdf.ResourceRefused):
+        pdf.StaticFilesFetcher().fetch(url)
+
+
+@pytest.mark.integration
+def test_html_to_pdf_reads_no_local_file_and_no_network(monkeypatch, tmp_path, caplog):
+    secret = tmp_path / "leak.css"
+    secret.write_text('body::after { content: "LEAKED-SECRET"; }')
+    opened = []
+    monkeypatch.setattr(urllib.request.OpenerDirector, "open", lambda self, *args, **kw: opened.append(args))
+    html = f"""<!doctype html><html><head>
+      <link rel="stylesheet" href="{secret.as_uri()}">
+      <link rel="stylesheet" href="file:///etc/passwd">
+      <link rel="stylesheet" href="/static/css/pdf.css">
+      </head><body><p>Visible text</p>
+      <img src="file:///etc/passwd" alt=""><img src="http://example.com/x.png" alt="">
+      <img src="data:image/png;base64,iVBORw0KGgo=" alt=""></body></html>"""
+
+    text = pdf_text(pdf.html_to_pdf(html))
+
+    assert "Visible text" in text
+    assert "LEAKED-SECRET" not in text
+    assert "root:" not in text
+    assert "Page 1 of 1" in text  # the static stylesheet was served: its @page footer printed
+    assert opened == []
+    for url in (secret.as_uri(), "file:///etc/passwd", "http://example.com/x.png"):
+        assert url in caplog.text
+    assert "ResourceRefused" in caplog.text
+
+
+# Session agenda.
+
+
+@pytest.mark.integration
+def test_session_agenda_pdf_prints_the_concept_note(quito_session):
+    text = pdf_text(pdf.html_to_pdf(pdf.render_session_agenda_html(loaded_for_print(quito_session))))
+
+    assert quito_session.title in text
+    assert len(QUITO_KEY_QUESTIONS) == 5
+    for question in QUITO_KEY_QUESTIONS:
+        assert normalize(question) in text
+    assert "María Fernanda Garcés" in text
+    assert "Anaclaudia Marinheiro Centeno Rossbach" in text
+    assert "Youth representatives in the Forum" in text
+    assert "Margarita Green, Juan Carlos Cristaldo" in text  # footnote 1's citation
+    assert "A/CONF.226/PC.3/23" in text
+    assert "14:00–16:30" in text and "14:00–14:10" in text
+    assert "America/Guayaquil" in text
+    assert "6th Mayoral Forum on Human Mobility, Migration, and Development" in text
+    assert "Page 1 of" in text
+
+
+@pytest.mark.integration
+def test_session_agenda_html_follows_the_concept_note_order(quito_session):
+    html = pdf.render_session_agenda_html(loaded_for_print(quito_session))
+
+    headings = [
+        "<h2>Objective</h2>",
+        "<h2>Organizers</h2>",
+        "<h2>Context and justification</h2>",
+        "<h2>Methodology</h2>",
+        "<h2>Key Questions</h2>",
+        "<h2>Expected result</h2>",
+        "<h2>Session Agenda</h2>",
+    ]
+    positions = [html.index(heading) for heading in headings]
+    assert positions == sorted(positions)
+    assert 'href="#ref-1"' in html and 'id="ref-1"' in html
+    assert '<li value="5">' in html
+    assert "<li>United Nations Development Program (UNDP)</li>" in html
+    assert 'Facilitator:</span> <span class="name">Anaclaudia Marinheiro Centeno Rossbach</span>' in html
+    assert '<span class="name">Youth representatives in the Forum</span>' in html
+
+
+@pytest.mark.integration
+def test_session_agenda_html_is_deterministic_whatever_the_active_language_and_zone(quito_session):
+    session = loaded_for_print(quito_session)
+    first = pdf.render_session_agenda_html(session)
+
+    with translation.override("es"), timezone.override("Asia/Tokyo"):
+        second = pdf.render_session_agenda_html(loaded_for_print(quito_session))
+
+    assert first == second
+    assert "Wednesday 22 January 2020, 14:00–16:30" in normalize(first)
+
+
+@pytest.mark.integration
+def test_session_agenda_html_names_the_room_and_escapes_text(db):
+    room = RoomFactory(name="Sala Ñandú")
+    session = SessionFactory(forum=room.forum, room=room, title="<script>alert(1)</script> Acción")
+
+    html = pdf.render_session_agenda_html(loaded_for_print(session))
+
+    assert "Room: Sala Ñandú" in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; Acción" in html
+    assert "<script>" not in html
+
+
+@pytest.mark.integration
+def test_html_links_the_stylesheet_with_a_digest_of_its_content(quito_session):
+    digest = hashlib.sha256((settings.BASE_DIR / "static/css/pdf.css").read_bytes()).hexdigest()[:12]
+
+    html = pdf.render_session_agenda_html(loaded_for_print(quito_session))
+
+    assert f'<link rel="stylesheet" href="/static/css/pdf.css?v={digest}">' in html
+
+
+# Programme.
+
+
+@pytest.mark.integration
+def test_programme_pdf_prints_the_forum_and_its_sessions(quito_forum, quito_session):
+    text = pdf_text(pdf.html_to_pdf(pdf.render_programme_html(quito_forum, programme_sessions(quito_forum))))
+
+    assert quito_forum.title in text
+    assert "Programme" in text
+    assert quito_session.title in text
+    assert "María Fernanda Garcés" in text
+    assert "Wednesday 22 January 2020" in text
+    assert "For the first time, the Forum will be an integral part" in text
+    assert "Cities Alliance; United Nations Development Program (UNDP); International Center" in text
+
+
+@pytest.mark.integration
+def test_programme_html_groups_days_plenaries_and_parallel_sessions_under_their_theme(db):
+    forum = ForumFactory(end_date=quito_time(0).date().replace(day=23))
+    theme = ThemeFactory(forum=forum, title="Cities as first responders")
+    opening = SessionFactory(forum=forum, kind=Session.Kind.PLENARY, title="Opening plenary", start=quito_time(9))
+    parallel_b = SessionFactory(forum=forum, theme=theme, title="Parallel B", start=quito_time(14))
+    parallel_a = SessionFactory(forum=forum, theme=theme, title="Parallel A", start=quito_time(14))
+    closing = SessionFactory(
+        forum=forum, kind=Session.Kind.PLENARY, title="Closing plenary", start=quito_time(10).replace(day=23)
+    )
+    item = AgendaItemFactory(session=opening, title="Welcome words")
+    SpeakerRoleFactory(agenda_item=item, person__name="Jorge Yunda Machado", position="Mayor of Quito")
+
+    html = normalize(pdf.render_programme_html(forum, programme_sessions(forum)))
+
+    order = [
+        "Wednesday 22 January 2020",
+        opening.title,
+        "Welcome words",
+        "Jorge Yunda Machado</span>, Mayor of Quito",
+        "Parallel sessions: Cities as first responders",
+        parallel_a.title,
+        parallel_b.title,
+        "Thursday 23 January 2020",
+        closing.title,
+    ]
+    positions = [html.index(text) for text in order]
+    assert positions == sorted(positions)
+    assert "09:00–11:30" in html  # local Quito time, not UTC
+    assert "22–23 January 2020" in html

@@ -1,0 +1,291 @@
+"""Generated documents: request, render, store, serve again, rebuild after an edit, fail, retry."""
+
+import hashlib
+import logging
+import re
+
+import pytest
+from django.core.files.storage import default_storage
+from django.db import IntegrityError
+
+from sessions_app import pdf, services
+from sessions_app.models import GeneratedDocument
+from sessions_app.services import document_render, document_request, document_retry
+from sessions_app.tasks import document_render_task
+from sessions_app.tests.pdf_support import loaded_for_print, pdf_text
+
+pytestmark = [pytest.mark.django_db, pytest.mark.integration]
+
+Status = GeneratedDocument.Status
+
+
+@pytest.fixture
+def queued(monkeypatch) -> list[int]:
+    """Ids sent to the render task; the task itself does not run."""
+    sent: list[int] = []
+    monkeypatch.setattr(document_render_task, "delay", sent.append)
+    return sent
+
+
+def current_hash(session) -> str:
+    html = pdf.render_session_agenda_html(loaded_for_print(session))
+    return hashlib.sha256(html.encode()).hexdigest()
+
+
+def test_document_request_creates_a_pending_row_and_queues_its_render_on_commit(
+    quito_session, queued, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as callbacks:
+        document = document_request(forum=quito_session.forum, session=quito_session)
+        assert queued == []  # nothing is sent before the transaction commits
+
+    assert document.status == Status.PENDING
+    assert document.kind == GeneratedDocument.Kind.SESSION_AGENDA
+    assert document.content_hash == current_hash(quito_session)
+    assert len(callbacks) == 1
+    callbacks[0]()
+    assert queued == [document.pk]
+
+
+def test_document_request_renders_and_stores_the_agenda_when_eager(quito_session, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        requested = document_request(forum=quito_session.forum, session=quito_session)
+
+    document = GeneratedDocument.objects.get(pk=requested.pk)
+    assert document.status == Status.READY
+    assert document.error == ""
+    assert document.render_seconds > 0
+    assert re.fullmatch(
+        r"documents/\d{4}/\d{2}/quito-2020-strengthen-partnerships-[a-z0-9-]+-agenda-[0-9a-f]{12}\.pdf",
+        document.file.name,
+    )
+    assert len(document.file.name) <= GeneratedDocument._meta.get_field("file").max_length
+    assert document.file.name.endswith(f"-{document.content_hash[:12]}.pdf")
+    with document.file.open("rb") as stored:
+        text = pdf_text(stored.read())
+    assert quito_session.title in text
+    assert "María Fernanda Garcés" in text
+
+
+def test_document_request_renders_the_programme(quito_forum, quito_session, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        requested = document_request(forum=quito_forum)
+
+    document = GeneratedDocument.objects.get(pk=requested.pk)
+    assert document.kind == GeneratedDocument.Kind.PROGRAMME
+    assert document.session is None
+    assert document.status == Status.READY
+    assert re.fullmatch(r"documents/\d{4}/\d{2}/quito-2020-programme-[0-9a-f]{12}\.pdf", document.file.name)
+    with document.file.open("rb") as stored:
+        text = pdf_text(stored.read())
+    assert quito_forum.title in text
+    assert quito_session.title in text
+
+
+def test_document_request_serves_the_stored_file_again_while_content_is_unchanged(
+    quito_session, monkeypatch, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = document_request(forum=quito_session.forum, session=quito_session)
+    first.refresh_from_db()
+    calls = []
+    monkeypatch.setattr(document_render_task, "delay", lambda *args: calls.append(args))
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        second = document_request(forum=quito_session.forum, session=quito_session)
+
+    assert second.pk == first.pk
+    assert second.status == Status.READY
+    assert second.file.name == first.file.name
+    assert GeneratedDocument.objects.count() == 1
+    assert callbacks == []
+    assert calls == []
+
+
+def test_document_request_rebuilds_after_an_edit_and_deletes_the_old_document(
+    quito_session, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        old = document_request(forum=quito_session.forum, session=quito_session)
+    old.refresh_from_db()
+    old_file = old.file.name
+    assert default_storage.exists(old_file)
+    question = quito_session.key_questions.get(order=4)
+    question.text = "How to better incorporate migration dynamics in local urban, housing and land policies?"
+    question.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        new = document_request(forum=quito_session.forum, session=quito_session)
+
+    assert new.pk != old.pk
+    new.refresh_from_db()
+    assert new.status == Status.READY
+    assert new.content_hash != old.content_hash
+    assert not GeneratedDocument.objects.filter(pk=old.pk).exists()
+    assert not default_storage.exists(old_file)
+    with new.file.open("rb") as stored:
+        assert "housing and land policies?" in pdf_text(stored.read())
+
+
+def test_document_request_returns_the_pending_row_without_queueing_again(quito_session, queued):
+    first = document_request(forum=quito_session.forum, session=quito_session)
+    second = document_request(forum=quito_session.forum, session=quito_session)
+
+    assert second.pk == first.pk
+    assert GeneratedDocument.objects.count() == 1
+
+
+def test_document_request_does_not_requeue_a_failed_document(quito_session, queued, django_capture_on_commit_callbacks):
+    failed = GeneratedDocument.objects.create(
+        forum=quito_session.forum,
+        session=quito_session,
+        kind=GeneratedDocument.Kind.SESSION_AGENDA,
+        content_hash=current_hash(quito_session),
+        status=Status.FAILED,
+        error="boom",
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        document = document_request(forum=quito_session.forum, session=quito_session)
+
+    assert document.pk == failed.pk
+    assert document.status == Status.FAILED
+    assert queued == []
+
+
+def test_document_request_shares_the_row_a_concurrent_request_inserted(quito_session, queued, monkeypatch):
+    """The other request's insert is not visible to our read but trips the unique constraint."""
+    existing = GeneratedDocument.objects.create(
+        forum=quito_session.forum,
+        session=quito_session,
+        kind=GeneratedDocument.Kind.SESSION_AGENDA,
+        content_hash=current_hash(quito_session),
+    )
+
+    def racing_get_or_create(**kwargs):
+        raise IntegrityError("duplicate key value violates unique constraint")
+
+    monkeypatch.setattr(GeneratedDocument.objects, "get_or_create", racing_get_or_create)
+
+    document = document_request(forum=quito_session.forum, session=quito_session)
+
+    assert document.pk == existing.pk
+    assert GeneratedDocument.objects.count() == 1
+    assert queued == []
+
+
+def test_document_render_stores_failed_with_a_short_message_when_weasyprint_raises(
+    quito_session, queued, monkeypatch, caplog
+):
+    document = document_request(forum=quito_session.forum, session=quito_session)
+
+    def broken(html: str) -> bytes:
+        raise RuntimeError("Pango could not lay out the page " + "x" * 1000)
+
+    monkeypatch.setattr(pdf, "html_to_pdf", broken)
+    with caplog.at_level(logging.ERROR, logger="sessions_app.services"):
+        result = document_render(document_id=document.pk)
+
+    result.refresh_from_db()
+    assert result.status == Status.FAILED
+    assert result.error.startswith("RuntimeError: Pango could not lay out the page")
+    assert len(result.error) == services.ERROR_MAX_LENGTH
+    assert not result.file
+    assert f"Rendering document {document.pk}" in caplog.text
+    assert "Traceback" in caplog.text
+
+
+def test_document_retry_requeues_a_failed_document_and_it_renders(
+    quito_session, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(pdf, "html_to_pdf", lambda html: (_ for _ in ()).throw(OSError("no font")))
+    with django_capture_on_commit_callbacks(execute=True):
+        document = document_request(forum=quito_session.forum, session=quito_session)
+    document.refresh_from_db()
+    assert document.status == Status.FAILED
+    monkeypatch.undo()
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        retried = document_retry(document=document)
+        assert retried.status == Status.PENDING
+        assert retried.error == ""
+
+    assert len(callbacks) == 1
+    document.refresh_from_db()
+    assert document.status == Status.READY
+    assert document.file
+
+
+def test_document_retry_leaves_a_ready_document_alone(quito_session, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        document = document_request(forum=quito_session.forum, session=quito_session)
+    document.refresh_from_db()
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert document_retry(document=document).status == Status.READY
+
+    assert callbacks == []
+
+
+def test_document_render_prints_content_edited_after_the_request(quito_session, queued):
+    document = document_request(forum=quito_session.forum, session=quito_session)
+    quito_session.key_questions.filter(order=1).update(text="What changed since the request?")
+
+    rendered = document_render(document_id=document.pk)
+
+    rendered.refresh_from_db()
+    assert rendered.pk == document.pk
+    assert rendered.status == Status.READY
+    assert rendered.content_hash == current_hash(quito_session) != document.content_hash
+    with rendered.file.open("rb") as stored:
+        assert "What changed since the request?" in pdf_text(stored.read())
+
+
+def test_document_render_drops_a_row_superseded_by_a_request_for_the_current_content(quito_session, queued):
+    outdated = document_request(forum=quito_session.forum, session=quito_session)
+    quito_session.key_questions.filter(order=1).update(text="What changed since the request?")
+    current = document_request(forum=quito_session.forum, session=quito_session)
+
+    result = document_render(document_id=outdated.pk)
+
+    assert result.pk == current.pk
+    assert not GeneratedDocument.objects.filter(pk=outdated.pk).exists()
+
+
+def test_document_render_returns_a_ready_document_without_rendering_again(
+    quito_session, monkeypatch, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        document = document_request(forum=quito_session.forum, session=quito_session)
+    monkeypatch.setattr(pdf, "html_to_pdf", lambda html: pytest.fail("rendered again"))
+
+    assert document_render(document_id=document.pk).status == Status.READY
+
+
+def test_document_render_raises_does_not_exist_for_a_deleted_row(db):
+    with pytest.raises(GeneratedDocument.DoesNotExist):
+        document_render(document_id=987654)
+
+
+def test_document_render_removes_its_file_when_the_row_vanishes_meanwhile(quito_session, queued, monkeypatch):
+    document = document_request(forum=quito_session.forum, session=quito_session)
+    real_html_to_pdf = pdf.html_to_pdf
+
+    def render_while_deleted(html: str) -> bytes:
+        GeneratedDocument.objects.filter(pk=document.pk).delete()
+        return real_html_to_pdf(html)
+
+    monkeypatch.setattr(pdf, "html_to_pdf", render_while_deleted)
+
+    with pytest.raises(GeneratedDocument.DoesNotExist):
+        document_render(document_id=document.pk)
+
+    assert not any(files for _, files in _walk(default_storage, "documents"))
+
+
+def _walk(storage, path: str):
+    """(folder, file names) for ``path`` and every folder below it in ``storage``."""
+    directories, files = storage.listdir(path)
+    yield path, files
+    for directory in directories:
+        yield from _walk(storage, f"{path}/{directory}")
