@@ -9,6 +9,7 @@ import zoneinfo
 
 from django import forms
 from django.contrib import admin
+from django.db import models
 
 from forum.models import Forum, Organization, Person, Room
 
@@ -57,6 +58,7 @@ class OrganizationAdmin(admin.ModelAdmin):
     search_fields = ["name", "acronym"]
     ordering = ["name"]
     prepopulated_fields = {"slug": ["name"]}
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
         (None, {"fields": ["name", "acronym", "kind", "country", "website"]}),
         ("Advanced", {"classes": ["collapse"], "fields": ["slug"]}),
