@@ -32,7 +32,8 @@ def document_request(*, forum: Forum, session: Session | None = None) -> Generat
     """The document of ``session``'s agenda (or of ``forum``'s programme) for its current content.
 
     Renders the current HTML (a few queries, no PDF) and hashes it. Returns, in order:
-    the READY document with that hash; else the existing PENDING or FAILED row with that
+    the READY document with that hash (if its file has gone from storage, it is set
+    PENDING and queued again); else the existing PENDING or FAILED row with that
     hash (a FAILED one is not re-queued: see ``document_retry``); else a new PENDING row,
     whose rendering is queued with ``transaction.on_commit`` (so a worker never looks
     for a row that is not committed; outside a transaction it is queued at once, and
@@ -46,7 +47,9 @@ def document_request(*, forum: Forum, session: Session | None = None) -> Generat
     subject = {"forum": forum, "session": session, "kind": kind, "content_hash": content_hash}
     ready = GeneratedDocument.objects.filter(status=GeneratedDocument.Status.READY, **subject).first()
     if ready is not None:
-        return ready
+        if ready.file and ready.file.storage.exists(ready.file.name):
+            return ready
+        return _requeue(ready)
     try:
         with transaction.atomic():
             document, created = GeneratedDocument.objects.get_or_create(**subject)
@@ -67,6 +70,11 @@ def document_retry(*, document: GeneratedDocument) -> GeneratedDocument:
     """
     if document.status == GeneratedDocument.Status.READY:
         return document
+    return _requeue(document)
+
+
+def _requeue(document: GeneratedDocument) -> GeneratedDocument:
+    """Set ``document`` PENDING with no error and queue its render on commit."""
     document.status = GeneratedDocument.Status.PENDING
     document.error = ""
     document.save(update_fields=["status", "error", "updated_at"])

@@ -102,6 +102,21 @@ def test_document_request_serves_the_stored_file_again_while_content_is_unchange
     assert calls == []
 
 
+def test_document_request_renders_again_when_the_stored_file_is_gone(quito_session, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = document_request(forum=quito_session.forum, session=quito_session)
+    first.refresh_from_db()
+    default_storage.delete(first.file.name)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        document_request(forum=quito_session.forum, session=quito_session)
+
+    first.refresh_from_db()
+    assert first.status == Status.READY
+    assert default_storage.exists(first.file.name)
+    assert "María Fernanda Garcés" in pdf_text(first.file.read())
+
+
 def test_document_request_rebuilds_after_an_edit_and_deletes_the_old_document(
     quito_session, django_capture_on_commit_callbacks
 ):
