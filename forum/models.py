@@ -117,6 +117,22 @@ class Person(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def position_line(self) -> str:
+        """Default position and organization as lists print them, e.g. "Roi Chiti" → "UN-Habitat".
+
+        The organization is left out when the position already names it (by name or
+        acronym), so "UNDP Resident Representative in Ecuador" is not followed by UNDP
+        again. Needs ``organization`` loaded (``select_related``) to avoid a query.
+        """
+        organization = self.organization
+        parts = [self.position]
+        if organization and not any(
+            label and label in self.position for label in (organization.name, organization.acronym)
+        ):
+            parts.append(str(organization))
+        return ", ".join(part for part in parts if part)
+
 
 class Forum(models.Model):
     """One edition of a forum, e.g. the 6th Mayoral Forum in Quito on 22 January 2020.

@@ -54,10 +54,12 @@ class ForumHomeView(DetailView):
 
 
 class SpeakerListView(PublishedForumMixin, ListView):
-    """People named in the forum's agendas, alphabetically, with their default position."""
+    """People named in the forum's agendas, alphabetically, with their default position,
+    100 a page (``?page=N``; a page past the last answers 404)."""
 
     template_name = "forum/speaker_list.html"
     context_object_name = "speakers"
+    paginate_by = 100
 
     def get_queryset(self):
         """The forum's speakers with organizations and session counts."""

@@ -27,7 +27,7 @@ from sessions_app.tests.support import load_concept_note, page_text
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 
 # Queries per page, whatever the number of rows (see the *_query_count tests).
-SPEAKER_LIST_QUERIES = 2  # forum, people with organization and session counts
+SPEAKER_LIST_QUERIES = 3  # forum, count of people (pagination), people with organization and session counts
 SPEAKER_PAGE_QUERIES = 3  # forum, person with organization, appearances with item, session, room, theme
 ORGANIZATION_LIST_QUERIES = 4  # forum, organizations, their sessions, their people
 QUITO_SESSION = "Strengthen partnerships to improve the local immigration response in Latin America and the Caribbean"
@@ -149,7 +149,9 @@ def test_speaker_list_shows_the_people_of_the_agendas_alphabetically(client, qui
     positions = [text.index(name) for name in names]
     assert positions == sorted(positions)
     assert "Project Coordinator MIEUX, International Center for Migration Policy Development (ICMPD)" in text
-    assert "Secretaria de Desarrollo Productivo y Competitividad del Municipio de Quito, Municipio de Quito" in text
+    assert "Secretaria de Desarrollo Productivo y Competitividad del Municipio de Quito" in text
+    assert "Municipio de Quito, Municipio de Quito" not in text
+    assert "Roi Chiti UN-Habitat" in text
     assert "Speaker Of Another Forum" not in text
     assert "Youth representatives" not in text
 
@@ -170,6 +172,23 @@ def test_speaker_list_query_count_does_not_grow_with_speakers(client, django_ass
         client, forum_url("speaker-list", big)
     )
     assert page_text(client.get(forum_url("speaker-list", big)).content).count("1 session") == 30
+
+
+def test_speaker_list_pages_by_100(client):
+    forum = ForumFactory()
+    session = SessionFactory(forum=forum)
+    item = AgendaItemFactory(session=session)
+    for order in range(1, 106):
+        SpeakerRoleFactory(agenda_item=item, order=order, person=PersonFactory(name=f"Speaker {order:03d}"))
+
+    first = page_text(client.get(forum_url("speaker-list", forum)).content)
+    second = page_text(client.get(forum_url("speaker-list", forum) + "?page=2").content)
+
+    assert "Speaker 100" in first and "Speaker 101" not in first
+    assert "Page 1 of 2" in first and "Next" in first
+    assert "Speaker 101" in second and "Speaker 105" in second and "Speaker 001" not in second
+    assert client.get(forum_url("speaker-list", forum) + "?page=3").status_code == 404
+    assert client.get(forum_url("speaker-list", forum) + "?page=abc").status_code == 404
 
 
 def test_speaker_page_shows_bio_and_every_appearance(client, quito_forum):
