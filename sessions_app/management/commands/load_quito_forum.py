@@ -11,17 +11,27 @@ from sessions_app.seeds import quito_2020 as seed
 
 
 class Command(BaseCommand):
-    help = "Load (or refresh) the Quito 2020 Mayoral Forum from its concept note. Idempotent."
+    help = (
+        "Load the Quito 2020 Mayoral Forum from its concept note. If the forum is already "
+        "there, nothing is changed, so organizers' edits survive; delete the forum in the "
+        "admin to load the original again. Organizations and people that already exist "
+        "(same slug) are used as they are."
+    )
 
     @transaction.atomic
     def handle(self, *args, **options) -> None:
+        forum_fields = dict(seed.FORUM)
+        slug = forum_fields.pop("slug")
+        if Forum.objects.filter(slug=slug).exists():
+            self.stdout.write(f"The forum “{slug}” is already loaded; nothing was changed.")
+            return
         organizations = {
-            slug: Organization.objects.update_or_create(slug=slug, defaults=fields)[0]
-            for slug, fields in seed.ORGANIZATIONS.items()
+            org_slug: Organization.objects.get_or_create(slug=org_slug, defaults=fields)[0]
+            for org_slug, fields in seed.ORGANIZATIONS.items()
         }
         people = {
-            slug: Person.objects.update_or_create(
-                slug=slug,
+            person_slug: Person.objects.get_or_create(
+                slug=person_slug,
                 defaults={
                     "name": name,
                     "position": position,
@@ -29,14 +39,13 @@ class Command(BaseCommand):
                     "country": country,
                 },
             )[0]
-            for slug, (name, position, org_slug, country) in seed.PEOPLE.items()
+            for person_slug, (name, position, org_slug, country) in seed.PEOPLE.items()
         }
-        forum_fields = dict(seed.FORUM)
         forum_fields["start_date"] = date.fromisoformat(forum_fields["start_date"])
         forum_fields["end_date"] = date.fromisoformat(forum_fields["end_date"])
-        forum, _ = Forum.objects.update_or_create(slug=forum_fields.pop("slug"), defaults=forum_fields)
+        forum = Forum.objects.create(slug=slug, **forum_fields)
         themes = {
-            title: Theme.objects.update_or_create(forum=forum, title=title, defaults={"order": order})[0]
+            title: Theme.objects.create(forum=forum, title=title, order=order)
             for order, title in enumerate(seed.THEMES, start=1)
         }
         session = self._load_session(forum, themes, organizations, people, seed.SESSION)
@@ -50,44 +59,44 @@ class Command(BaseCommand):
         def at(hhmm: str) -> datetime:
             return datetime.combine(day, time.fromisoformat(hhmm), tzinfo=forum.tzinfo)
 
-        session, _ = Session.objects.update_or_create(
+        session = Session.objects.create(
             forum=forum,
             slug=data["slug"],
-            defaults={
-                "kind": data["kind"],
-                "theme": themes[data["theme"]],
-                "title": data["title"],
-                "start": at(data["start"]),
-                "end": at(data["end"]),
-                "objective": data["objective"],
-                "context": data["context"],
-                "methodology": data["methodology"],
-                "expected_result": data["expected_result"],
-            },
+            kind=data["kind"],
+            theme=themes[data["theme"]],
+            title=data["title"],
+            start=at(data["start"]),
+            end=at(data["end"]),
+            objective=data["objective"],
+            context=data["context"],
+            methodology=data["methodology"],
+            expected_result=data["expected_result"],
         )
-        for order, org_slug in enumerate(data["organizers"], start=1):
-            SessionOrganizer.objects.update_or_create(
-                session=session, organization=organizations[org_slug], defaults={"order": order}
-            )
-        for number, citation in enumerate(data["references"], start=1):
-            Reference.objects.update_or_create(session=session, number=number, defaults={"citation": citation})
-        for order, text in enumerate(data["key_questions"], start=1):
-            KeyQuestion.objects.update_or_create(session=session, order=order, defaults={"text": text})
+        SessionOrganizer.objects.bulk_create(
+            SessionOrganizer(session=session, organization=organizations[org_slug], order=order)
+            for order, org_slug in enumerate(data["organizers"], start=1)
+        )
+        Reference.objects.bulk_create(
+            Reference(session=session, number=number, citation=citation)
+            for number, citation in enumerate(data["references"], start=1)
+        )
+        KeyQuestion.objects.bulk_create(
+            KeyQuestion(session=session, order=order, text=text)
+            for order, text in enumerate(data["key_questions"], start=1)
+        )
         for order, (start, end, title, roles) in enumerate(data["agenda"], start=1):
-            item, _ = AgendaItem.objects.update_or_create(
-                session=session, order=order, defaults={"start": at(start), "end": at(end), "title": title}
-            )
-            for role_order, (role, person_slug, group, position, affiliation, org_slug) in enumerate(roles, start=1):
-                SpeakerRole.objects.update_or_create(
+            item = AgendaItem.objects.create(session=session, order=order, start=at(start), end=at(end), title=title)
+            SpeakerRole.objects.bulk_create(
+                SpeakerRole(
                     agenda_item=item,
                     order=role_order,
-                    defaults={
-                        "role": role,
-                        "person": people.get(person_slug),
-                        "group_name": group,
-                        "position": position,
-                        "affiliation": affiliation,
-                        "organization": organizations.get(org_slug),
-                    },
+                    role=role,
+                    person=people.get(person_slug),
+                    group_name=group,
+                    position=position,
+                    affiliation=affiliation,
+                    organization=organizations.get(org_slug),
                 )
+                for role_order, (role, person_slug, group, position, affiliation, org_slug) in enumerate(roles, start=1)
+            )
         return session
