@@ -15,7 +15,8 @@ from sessions_app.models import SpeakerRole
 
 register = template.Library()
 
-_FOOTNOTE_MARKER = re.compile(r"\s?\[\^(\d+)\]")
+_FOOTNOTE_RUN = re.compile(r"(?:\s?\[\^\d+\])+")
+_FOOTNOTE_NUMBER = re.compile(r"\[\^(\d+)\]")
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 
 _ROLE_PLURALS = {
@@ -40,21 +41,25 @@ def footnoted(text: str, id_prefix: str = "") -> SafeString:
     """Like ``paragraphs``, and turn each ``[^N]`` marker into a superscript link to ``#{prefix}ref-N``.
 
     The reference list links back with ``id="{prefix}ref-N"``; each marker gets
-    ``id="{prefix}refmark-N"`` (the first occurrence only, so ids stay unique).
+    ``id="{prefix}refmark-N"`` (the first occurrence only, so ids stay unique). Markers
+    next to each other ("[^2] [^9]") share one superscript, separated by commas, so
+    they cannot read as footnote 29.
     """
     seen: set[str] = set()
 
-    def marker(match: re.Match) -> str:
-        number = match.group(1)
+    def link(number: str) -> str:
         anchor = "" if number in seen else f' id="{id_prefix}refmark-{number}"'
         seen.add(number)
         return (
-            f'<sup class="footnote-ref"><a href="#{id_prefix}ref-{number}"{anchor} role="doc-noteref"'
-            f' aria-label="Footnote {number}">{number}</a></sup>'
+            f'<a href="#{id_prefix}ref-{number}"{anchor} role="doc-noteref" aria-label="Footnote {number}">{number}</a>'
         )
 
+    def marker_run(match: re.Match) -> str:
+        links = ",".join(link(number) for number in _FOOTNOTE_NUMBER.findall(match.group(0)))
+        return f'<sup class="footnote-ref">{links}</sup>'
+
     parts = [part.strip() for part in _PARAGRAPH_BREAK.split(text or "") if part.strip()]
-    return mark_safe("".join(f"<p>{_FOOTNOTE_MARKER.sub(marker, escape(part))}</p>" for part in parts))
+    return mark_safe("".join(f"<p>{_FOOTNOTE_RUN.sub(marker_run, escape(part))}</p>" for part in parts))
 
 
 @register.filter

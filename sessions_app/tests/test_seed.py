@@ -52,6 +52,36 @@ def test_load_quito_forum_twice_leaves_the_same_rows():
     }
 
 
+def test_load_quito_forum_again_keeps_organizers_edits(quito_session):
+    quito_session.title = "Edited by an organizer"
+    quito_session.save()
+    conversation = quito_session.agenda_items.get(order=4)
+    fourth, fifth = conversation.speaker_roles.filter(order__in=[4, 5]).order_by("order")
+    fourth.order, fifth.order = 99, 4
+    fourth.save()
+    fifth.save()
+    fourth.order = 5
+    fourth.save()
+    before = snapshot()
+
+    out = io.StringIO()
+    call_command("load_quito_forum", stdout=out)
+
+    assert "already loaded" in out.getvalue()
+    assert snapshot() == before
+    assert Session.objects.get().title == "Edited by an organizer"
+
+
+def test_load_quito_forum_reuses_existing_people_and_organizations():
+    Person.objects.create(slug="roi-chiti", name="Roi Chiti", position="Edited elsewhere")
+
+    call_command("load_quito_forum", stdout=io.StringIO())
+
+    roi = Person.objects.get(slug="roi-chiti")
+    assert roi.position == "Edited elsewhere"
+    assert roi.speaker_roles.get().affiliation == "UN-Habitat"
+
+
 def test_load_quito_forum_stores_the_forum_facts(quito_forum):
     assert quito_forum.edition == 6
     assert quito_forum.title == "6th Mayoral Forum on Human Mobility, Migration, and Development"

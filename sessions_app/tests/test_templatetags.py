@@ -54,6 +54,15 @@ def test_footnoted_in_a_template_is_not_escaped_twice():
     assert rendered.startswith("<p>A &amp; B.<sup")
 
 
+def test_footnoted_puts_adjacent_markers_in_one_superscript_with_a_comma():
+    html = footnoted("Housing.[^2] [^9] Then more.")
+
+    assert html.count("<sup") == 1
+    assert 'href="#ref-2"' in html and 'href="#ref-9"' in html
+    assert '>2</a>,<a href="#ref-9"' in html
+    assert html.endswith("</sup> Then more.</p>")
+
+
 def test_cites_tells_whether_a_reference_is_marked_in_the_text():
     assert cites("Cited here.[^2]", 2)
     assert not cites("Cited here.[^2]", 1)
