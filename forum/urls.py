@@ -1,7 +1,10 @@
-"""Root URL configuration: admin, accounts, the public site and PDF documents."""
+"""Root URL configuration: admin, accounts, the public site and PDF documents.
 
-from django.conf import settings
-from django.conf.urls.static import static
+Nothing is served from ``MEDIA_ROOT`` directly, not even with ``DEBUG``: its only files
+are generated PDFs, which the document views serve after checking that their forum is
+published (``sessions_app.document_urls``).
+"""
+
 from django.contrib import admin
 from django.urls import include, path
 
@@ -12,5 +15,3 @@ urlpatterns = [
     path("forums/", include("sessions_app.urls")),
     path("forums/", include("sessions_app.document_urls")),
 ]
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete
 
 
 class SessionsAppConfig(AppConfig):
@@ -6,3 +7,13 @@ class SessionsAppConfig(AppConfig):
 
     name = "sessions_app"
     verbose_name = "Sessions and agendas"
+
+    def ready(self) -> None:
+        """Connect the receiver that removes a deleted document's file from storage."""
+        from sessions_app import signals  # imports the models: only once the registry is ready
+
+        post_delete.connect(
+            signals.delete_document_file,
+            sender=self.get_model("GeneratedDocument"),
+            dispatch_uid="sessions_app.delete_document_file",
+        )

@@ -1,4 +1,8 @@
-"""PDF downloads (programme, session agenda) and their preparation status pages."""
+"""PDF downloads (programme, session agenda) and their preparation status pages.
+
+The ``.pdf`` URLs answer GET (the current PDF, or a redirect to its status page) and
+POST (retry); the status page of a document is addressed by its id.
+"""
 
 from django.urls import path
 
@@ -16,15 +20,5 @@ urlpatterns = [
         "<slug:forum_slug>/documents/<int:pk>/",
         document_views.DocumentStatusView.as_view(),
         name="document-status",
-    ),
-    path(
-        "<slug:forum_slug>/documents/<int:pk>/retry/",
-        document_views.DocumentRetryView.as_view(),
-        name="document-retry",
-    ),
-    path(
-        "<slug:forum_slug>/documents/<int:pk>/download/",
-        document_views.DocumentDownloadView.as_view(),
-        name="document-download",
     ),
 ]

@@ -1,17 +1,26 @@
 """PDF downloads of a forum's programme and its sessions' agendas, and their status pages.
 
-A download never waits on WeasyPrint: it asks ``services.document_request`` for the
-document of the current content and sends the stored file if it is ready, or redirects
-to the document's status page, which refreshes itself until the file is ready and
-offers a retry when rendering failed.
+Each printed subject has one stable URL: ``<forum>/programme.pdf`` and
+``<forum>/sessions/<slug>/agenda.pdf``. A GET never waits on WeasyPrint: it asks
+``services.document_request`` for the document of the current content and sends the
+stored file if it is ready, or redirects to that document's status page. A POST retries
+the current document when rendering failed or has been pending too long.
+
+The status page (``<forum>/documents/<pk>/``) refreshes itself to the subject's URL,
+never to itself, and its download link and retry form point there too: a document row
+can be deleted while a visitor waits on it (superseded by the document of a newer edit),
+but the subject's URL always resolves to the current document.
+
+Every view answers 404 unless the forum is published.
 """
 
 import re
 import unicodedata
 from datetime import timedelta
+from urllib.parse import quote
 
 from django.http import FileResponse, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -27,7 +36,8 @@ STATUS_REFRESH_SECONDS = 2
 # A render takes seconds; a row still pending after this long has probably lost its
 # task (e.g. a worker restart), so its status page offers a retry.
 PENDING_RETRY_AFTER = timedelta(minutes=2)
-FILENAME_MAX_LENGTH = 150
+# Bytes of a download file name in UTF-8, ".pdf" included (file systems allow 255).
+FILENAME_MAX_BYTES = 150
 
 _FILENAME_RESERVED = re.compile(r'[/\\:*?"<>|]+')
 
@@ -39,84 +49,104 @@ class ForumDocumentMixin:
         self.forum = get_object_or_404(Forum, slug=kwargs["forum_slug"], is_published=True)
         return super().dispatch(request, *args, **kwargs)
 
-    def get_queryset(self):
-        return GeneratedDocument.objects.filter(forum=self.forum).select_related("forum", "session")
 
+class SubjectPdfView(ForumDocumentMixin, View):
+    """A printed subject's URL. GET: the current PDF, or a redirect to its status page.
 
-class ProgrammePdfView(ForumDocumentMixin, View):
-    """The forum's programme as PDF: the file if ready, else a redirect to its status page."""
+    POST: queue the current document again if its status page offers a retry (see
+    ``retry_offered``), then redirect to its status page.
+    """
 
-    def get(self, request, *args, **kwargs) -> HttpResponse:
-        return _file_or_status(document_request(forum=self.forum))
-
-
-class SessionAgendaPdfView(ForumDocumentMixin, View):
-    """A session's agenda as PDF: the file if ready, else a redirect to its status page."""
+    def get_document(self) -> GeneratedDocument:
+        """The document of the subject's current content (``services.document_request``)."""
+        raise NotImplementedError
 
     def get(self, request, *args, **kwargs) -> HttpResponse:
-        session = get_object_or_404(self.forum.sessions, slug=kwargs["session_slug"])
-        return _file_or_status(document_request(forum=self.forum, session=session))
+        return _file_or_status(self.get_document())
+
+    def post(self, request, *args, **kwargs) -> HttpResponse:
+        document = self.get_document()
+        if retry_offered(document):
+            document = document_retry(document=document)
+        return HttpResponseRedirect(_status_url(document))
 
 
-class DocumentDownloadView(ForumDocumentMixin, View):
-    """A given document's file if ready, else a redirect to its status page."""
+class ProgrammePdfView(SubjectPdfView):
+    """The forum's programme as PDF."""
 
-    def get(self, request, *args, **kwargs) -> HttpResponse:
-        return _file_or_status(get_object_or_404(self.get_queryset(), pk=kwargs["pk"]))
+    def get_document(self) -> GeneratedDocument:
+        return document_request(forum=self.forum)
+
+
+class SessionAgendaPdfView(SubjectPdfView):
+    """A session's agenda as PDF (404 for a session of another forum)."""
+
+    def get_document(self) -> GeneratedDocument:
+        session = get_object_or_404(self.forum.sessions, slug=self.kwargs["session_slug"])
+        return document_request(forum=self.forum, session=session)
 
 
 @method_decorator(never_cache, name="dispatch")
 class DocumentStatusView(ForumDocumentMixin, DetailView):
-    """Where a document stands: preparing (refreshes itself), ready (download) or failed (retry)."""
+    """Where a document stands: preparing (refreshes itself), ready (download) or failed (retry).
+
+    Refreshes, downloads and retries go to the subject's URL (see the module docstring).
+    """
 
     template_name = "documents/status.html"
     context_object_name = "document"
 
+    def get_queryset(self):
+        return GeneratedDocument.objects.filter(forum=self.forum).select_related("forum", "session")
+
     def get_context_data(self, **kwargs) -> dict:
         document = self.object
-        pending = document.status == GeneratedDocument.Status.PENDING
         return super().get_context_data(
             forum=self.forum,
             subject_title=_subject_title(document),
-            download_url=_document_url("documents:document-download", document),
-            retry_url=_document_url("documents:document-retry", document),
+            subject_url=subject_url(document),
             refresh_seconds=STATUS_REFRESH_SECONDS,
-            offer_retry=document.status == GeneratedDocument.Status.FAILED
-            or (pending and timezone.now() - document.updated_at > PENDING_RETRY_AFTER),
+            offer_retry=retry_offered(document),
             **kwargs,
         )
 
     def render_to_response(self, context, **response_kwargs) -> HttpResponse:
         response = super().render_to_response(context, **response_kwargs)
         if self.object.status == GeneratedDocument.Status.PENDING:
-            response["Refresh"] = str(STATUS_REFRESH_SECONDS)
+            response["Refresh"] = f"{STATUS_REFRESH_SECONDS};url={context['subject_url']}"
         return response
 
 
-class DocumentRetryView(ForumDocumentMixin, View):
-    """POST: queue a failed (or stuck) document again and go back to its status page."""
+def retry_offered(document: GeneratedDocument) -> bool:
+    """Whether ``document`` may be queued again: it failed, or has been pending for ``PENDING_RETRY_AFTER``."""
+    if document.status == GeneratedDocument.Status.FAILED:
+        return True
+    return document.status == GeneratedDocument.Status.PENDING and (
+        timezone.now() - document.updated_at > PENDING_RETRY_AFTER
+    )
 
-    http_method_names = ["post"]
 
-    def post(self, request, *args, **kwargs) -> HttpResponse:
-        document = document_retry(document=get_object_or_404(self.get_queryset(), pk=kwargs["pk"]))
-        return redirect(_document_url("documents:document-status", document))
+def subject_url(document: GeneratedDocument) -> str:
+    """The stable URL of what ``document`` prints: the session's ``agenda.pdf`` or the forum's ``programme.pdf``."""
+    if document.session_id:
+        return reverse(
+            "documents:session-agenda-pdf",
+            kwargs={"forum_slug": document.forum.slug, "session_slug": document.session.slug},
+        )
+    return reverse("documents:programme-pdf", kwargs={"forum_slug": document.forum.slug})
 
 
 def _file_or_status(document: GeneratedDocument) -> HttpResponse:
     """The PDF as an attachment if ``document`` is ready, else a 302 to its status page."""
     if document.status != GeneratedDocument.Status.READY:
-        return HttpResponseRedirect(_document_url("documents:document-status", document))
-    return FileResponse(
-        document.file.open("rb"),
-        as_attachment=True,
-        filename=download_filename(_subject_title(document)),
-        content_type="application/pdf",
-    )
+        return HttpResponseRedirect(_status_url(document))
+    response = FileResponse(document.file.open("rb"), content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition(_subject_title(document))
+    return response
 
 
-def _document_url(name: str, document: GeneratedDocument) -> str:
-    return reverse(name, kwargs={"forum_slug": document.forum.slug, "pk": document.pk})
+def _status_url(document: GeneratedDocument) -> str:
+    return reverse("documents:document-status", kwargs={"forum_slug": document.forum.slug, "pk": document.pk})
 
 
 def _subject_title(document: GeneratedDocument) -> str:
@@ -126,17 +156,47 @@ def _subject_title(document: GeneratedDocument) -> str:
     return f"Programme — {document.forum.title}"
 
 
-def download_filename(title: str) -> str:
-    """A file name for ``title`` + ".pdf", safe to offer in Content-Disposition.
+def content_disposition(title: str) -> str:
+    """The ``Content-Disposition`` value that downloads a PDF named after ``title`` (RFC 6266).
 
-    Keeps letters with accents (Django sends non-ASCII names as ``filename*=utf-8''…``),
-    turns path separators and characters that file systems reserve into "-", drops
-    control and format characters (e.g. a right-to-left override), collapses spaces
-    and caps the length at ``FILENAME_MAX_LENGTH`` characters before the extension.
+    ``attachment; filename="<ascii_filename>"; filename*=UTF-8''<download_filename,
+    percent-encoded>`` (RFC 8187): browsers use the UTF-8 name, older clients the
+    ASCII one. The value is pure ASCII.
+    """
+    encoded = quote(download_filename(title), safe="")
+    return f"attachment; filename=\"{ascii_filename(title)}\"; filename*=UTF-8''{encoded}"
+
+
+def download_filename(title: str) -> str:
+    """A file name for ``title`` + ".pdf" that keeps its letters, accents and emoji.
+
+    Turns path separators and characters that file systems reserve into "-", control,
+    format (e.g. a right-to-left override) and separator characters into spaces,
+    collapses spaces, and cuts the name to at most ``FILENAME_MAX_BYTES`` bytes of UTF-8
+    (".pdf" included) on a character boundary. "document.pdf" if nothing is left.
     """
     text = "".join(
         " " if unicodedata.category(char)[0] in "CZ" else char for char in unicodedata.normalize("NFC", title)
     )
     text = " ".join(_FILENAME_RESERVED.sub("-", text).split())
-    stem = text[:FILENAME_MAX_LENGTH].strip(" .-") or "document"
-    return f"{stem}.pdf"
+    stem = text.encode()[: FILENAME_MAX_BYTES - len(".pdf")].decode("utf-8", "ignore").strip(" .-")
+    return f"{stem or 'document'}.pdf"
+
+
+def ascii_filename(title: str) -> str:
+    """``download_filename`` in ASCII, the fallback for clients that ignore ``filename*``.
+
+    Accents are dropped ("Garcés" → "Garces"), dashes become "-", other non-ASCII
+    characters (emoji, other scripts) are left out. Never contains ``"`` or ``\\``, so
+    it can be sent as a quoted string.
+    """
+    simplified = "".join(_ascii_equivalent(char) for char in unicodedata.normalize("NFKD", title))
+    return download_filename(simplified.encode("ascii", "ignore").decode("ascii"))
+
+
+def _ascii_equivalent(char: str) -> str:
+    """A dash as "-", a control, format or separator character as a space, any other ``char`` as it is."""
+    category = unicodedata.category(char)
+    if category == "Pd":
+        return "-"
+    return " " if category[0] in "CZ" else char

@@ -15,7 +15,7 @@ import mimetypes
 import os.path
 import posixpath
 from collections.abc import Iterable
-from datetime import date, datetime, time
+from datetime import date
 from urllib.parse import unquote, urljoin, urlsplit
 
 from django.conf import settings
@@ -89,7 +89,9 @@ def render_session_agenda_html(session: Session) -> str:
     ``session`` must come from ``Session.objects.for_session_page()`` (forum, theme,
     room, ``key_question_list``, ``reference_list``, ``organizer_list`` and
     ``agenda_item_list`` with ``speaker_role_list`` loaded); no query is made. Times
-    print in the forum's time zone, which is named in the document.
+    print in the forum's time zone, named next to the session's time with the UTC
+    offset in force at the session's start (e.g. "Europe/Madrid, UTC+0200"), as the
+    session page prints it.
     """
     context = {"session": session, "document_title": f"Agenda — {session.title}"}
     return _render("sessions_app/pdf/session_agenda.html", session.forum, context)
@@ -101,7 +103,9 @@ def render_programme_html(forum: Forum, sessions: Iterable[Session]) -> str:
     ``sessions`` are the forum's sessions in time order, each loaded as by
     ``Session.objects.for_session_page()`` (theme, room, ``organizer_list``,
     ``agenda_item_list``); they are grouped by day in the forum's time zone, plenary
-    sessions on their own and parallel sessions under their theme. No query is made.
+    sessions on their own and parallel sessions under their theme. Each day names the
+    UTC offset in force at its first session; a session that starts under another
+    offset (a daylight-saving change that day) names its own. No query is made.
     """
     context = {
         "days": programme_group(list(sessions), tz=forum.tzinfo),
@@ -120,7 +124,6 @@ def _render(template_name: str, forum: Forum, context: dict) -> str:
         header = {
             "forum": forum,
             "forum_dates": _date_span(forum.start_date, forum.end_date),
-            "time_zone_label": _time_zone_label(forum),
             "stylesheet_url": _stylesheet_url(),
         }
         return render_to_string(template_name, {**context, **header})
@@ -135,12 +138,6 @@ def _date_span(start: date, end: date) -> str:
     if start.year == end.year:
         return f"{dateformat.format(start, 'j F')} – {dateformat.format(end, 'j F Y')}"
     return f"{dateformat.format(start, 'j F Y')} – {dateformat.format(end, 'j F Y')}"
-
-
-def _time_zone_label(forum: Forum) -> str:
-    """The forum's zone with its UTC offset on the first day, e.g. "America/Guayaquil, UTC-05:00"."""
-    offset = datetime.combine(forum.start_date, time(12), tzinfo=forum.tzinfo).strftime("%z")
-    return f"{forum.time_zone}, UTC{offset[:3]}:{offset[3:]}"
 
 
 def _static_path() -> str:

@@ -95,8 +95,9 @@ def document_render(*, document_id: int) -> GeneratedDocument:
     ``documents/2020/01/quito-2020-<session-slug>-agenda-<hash12>.pdf``; saves ``file``,
     ``content_hash``, ``status``, ``error`` and ``render_seconds`` (wall-clock seconds of
     HTML and PDF rendering, from ``time.perf_counter``); deletes the older documents of
-    the same subject. That final write is one transaction holding the row's lock; files
-    of deleted rows are removed from storage only after it commits.
+    the same subject. That final write is one transaction holding the row's lock; the
+    files of deleted rows are removed from storage after it commits (by the
+    ``post_delete`` receiver in ``sessions_app.signals``).
 
     Errors: an exception while rendering (template or WeasyPrint) is logged and stored
     as FAILED with a short message, and the FAILED row is returned; database errors
@@ -140,23 +141,20 @@ def _store_ready(document: GeneratedDocument, *, content_hash: str, render_secon
     One transaction that locks the row first: ``DoesNotExist`` if it was deleted
     meanwhile; if a concurrent render already made it READY, that result is kept and
     the new file removed after commit. ``IntegrityError`` means a concurrent request
-    took ``content_hash`` first. Older rows are deleted in the transaction, their files
-    after commit.
+    took ``content_hash`` first. Older rows are deleted in the transaction (their files
+    go after commit, see ``sessions_app.signals``).
     """
     with transaction.atomic():
         locked = GeneratedDocument.objects.select_for_update().get(pk=document.pk)
         if locked.status == GeneratedDocument.Status.READY:
-            transaction.on_commit(partial(_delete_file, document.file.storage, document.file.name))
+            transaction.on_commit(partial(document.file.storage.delete, document.file.name))
             return locked
         document.content_hash = content_hash
         document.status = GeneratedDocument.Status.READY
         document.error = ""
         document.render_seconds = render_seconds
         document.save(update_fields=["file", "content_hash", "status", "error", "render_seconds", "updated_at"])
-        older = list(_subject_documents(document).filter(pk__lt=document.pk))
-        for old in older:
-            transaction.on_commit(partial(_delete_file, old.file.storage, old.file.name))
-        GeneratedDocument.objects.filter(pk__in=[old.pk for old in older]).delete()
+        _subject_documents(document).filter(pk__lt=document.pk).delete()
     logger.info("Document %s (%s) ready in %.2f s.", document.pk, document.kind, render_seconds)
     return document
 
@@ -222,12 +220,6 @@ def _storage_name(document: GeneratedDocument, content_hash: str) -> str:
     subject = f"{document.forum.slug} {document.session.slug}" if document.session_id else document.forum.slug
     stem = slugify(subject)[: STORAGE_STEM_LENGTH - len(kind) - 1].strip("-")
     return f"{stem}-{kind}-{content_hash[:12]}.pdf"
-
-
-def _delete_file(storage, name: str) -> None:
-    """Delete file ``name`` from ``storage`` if there is one (the row is already gone)."""
-    if name:
-        storage.delete(name)
 
 
 def _queue_render(document_id: int) -> None:

@@ -1,16 +1,18 @@
 """PDF download URLs and status pages, as a browser sees them."""
 
+import importlib
 import re
 from datetime import timedelta
 from urllib.parse import unquote
 
 import pytest
 from django.core.files.base import ContentFile
-from django.urls import reverse
+from django.urls import clear_url_caches, reverse
 
+from forum import urls as root_urls
 from forum.tests.factories import ForumFactory, UserFactory
-from sessions_app import pdf
-from sessions_app.document_views import download_filename
+from sessions_app import pdf, services
+from sessions_app.document_views import ascii_filename, download_filename
 from sessions_app.models import GeneratedDocument
 from sessions_app.tasks import document_render_task
 from sessions_app.tests.factories import SessionFactory
@@ -58,6 +60,20 @@ def body(response) -> bytes:
     return b"".join(response.streaming_content)
 
 
+def refresh_target(response, url: str) -> str:
+    """Where a browser showing ``response`` (served at ``url``) goes when its meta refresh fires."""
+    match = re.search(r'<meta http-equiv="refresh" content="\d+(?:;url=([^"]+))?">', response.content.decode())
+    assert match, "the page does not refresh itself"
+    return match.group(1) or url
+
+
+def filename_parameters(header: str) -> tuple[str, str]:
+    """The ``filename`` and decoded ``filename*`` of a Content-Disposition ``attachment`` header."""
+    match = re.fullmatch(r'attachment; filename="([ -~]+)"; filename\*=UTF-8\'\'(\S+)', header)
+    assert match, header
+    return match.group(1), unquote(match.group(2), errors="strict")
+
+
 # Pending: redirect to a status page that refreshes itself.
 
 
@@ -76,10 +92,10 @@ def test_status_page_refreshes_itself_while_pending(client, quito_session, queue
     response = client.get(status_url)
 
     assert response.status_code == 200
-    assert response["Refresh"] == "2"
+    assert response["Refresh"] == f"2;url={agenda_url(quito_session)}"
     assert "no-cache" in response["Cache-Control"]
     html = response.content.decode()
-    assert '<meta http-equiv="refresh" content="2">' in html
+    assert f'<meta http-equiv="refresh" content="2;url={agenda_url(quito_session)}">' in html
     assert "Preparing your PDF…" in html
     assert "spinner-border" in html
     assert f"Agenda — {quito_session.title}" in html
@@ -95,7 +111,28 @@ def test_status_page_offers_a_retry_when_pending_for_too_long(client, quito_sess
 
     assert "Preparing your PDF…" in html
     assert "taking longer than expected" in html
-    assert f'action="{document_url("document-retry", document)}"' in html
+    assert f'<form method="post" action="{agenda_url(quito_session)}"' in html
+
+
+def test_status_page_leads_to_the_current_pdf_after_its_document_is_superseded(client, quito_session, queued):
+    """The worker is stopped while visitor A waits on document 1 and the organizer edits the session."""
+    url_a = client.get(agenda_url(quito_session))["Location"]
+    first = GeneratedDocument.objects.get()
+    quito_session.key_questions.filter(order=1).update(text="What changed while the worker was stopped?")
+    url_b = client.get(agenda_url(quito_session))["Location"]
+    current = GeneratedDocument.objects.exclude(pk=first.pk).get()
+    page_a = client.get(url_a)
+
+    services.document_render(document_id=first.pk)  # the worker restarts: document 1 is superseded
+    assert not GeneratedDocument.objects.filter(pk=first.pk).exists()
+    refreshed = client.get(refresh_target(page_a, url_a))
+    assert refreshed.status_code == 302
+    assert refreshed["Location"] == url_b
+
+    services.document_render(document_id=current.pk)
+    download = client.get(refresh_target(client.get(url_b), url_b))
+    assert download.status_code == 200
+    assert "What changed while the worker was stopped?" in pdf_text(body(download))
 
 
 # Ready: the file, as an attachment.
@@ -111,14 +148,14 @@ def test_agenda_pdf_is_rendered_then_downloaded(client, quito_session, django_ca
     status_page = client.get(first["Location"])
     response = client.get(agenda_url(quito_session))
 
-    download_url = document_url("document-download", document)
+    download_url = agenda_url(quito_session)
     assert status_page.status_code == 200
     assert "Refresh" not in status_page
     assert f'<meta http-equiv="refresh" content="0;url={download_url}">' in status_page.content.decode()
     assert f'href="{download_url}"' in status_page.content.decode()
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
-    assert response["Content-Disposition"].startswith("attachment; filename")
+    assert response["Content-Disposition"].startswith('attachment; filename="')
     text = pdf_text(body(response))
     assert quito_session.title in text
     assert "María Fernanda Garcés" in text
@@ -132,41 +169,35 @@ def test_programme_pdf_is_rendered_then_downloaded(client, quito_forum, django_c
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
-    assert unquote(response["Content-Disposition"]).endswith(f"Programme — {quito_forum.title}.pdf")
+    assert filename_parameters(response["Content-Disposition"])[1] == f"Programme — {quito_forum.title}.pdf"
     assert quito_forum.title in pdf_text(body(response))
 
 
-def test_document_download_serves_a_ready_document(client, quito_session):
-    document = ready_document(quito_session)
-
-    response = client.get(document_url("document-download", document))
-
-    assert response.status_code == 200
-    assert body(response) == b"%PDF-1.7 stored"
-
-
-def test_document_download_redirects_to_the_status_page_until_ready(client, quito_session, queued):
-    client.get(agenda_url(quito_session))
-    document = GeneratedDocument.objects.get()
-
-    response = client.get(document_url("document-download", document))
-
-    assert response.status_code == 302
-    assert response["Location"] == document_url("document-status", document)
-
-
-def test_download_filename_is_safe_for_a_non_ascii_title_with_a_slash(client, db):
+def test_download_has_an_ascii_filename_and_the_utf8_name_without_slash(client, db, django_capture_on_commit_callbacks):
     session = SessionFactory(title="María Fernanda Garcés / Quito")
-    document = ready_document(session)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.get(agenda_url(session))
 
-    header = client.get(document_url("document-download", document))["Content-Disposition"]
+    header = client.get(agenda_url(session))["Content-Disposition"]
 
-    header.encode("ascii")  # a valid header value: RFC 5987 encoding, no raw UTF-8
-    match = re.fullmatch(r"attachment; filename\*=utf-8''(\S+)", header)
-    assert match
-    filename = unquote(match.group(1))
+    header.encode("ascii")  # a valid header value: no raw UTF-8
+    fallback, filename = filename_parameters(header)
+    assert fallback == "Agenda - Maria Fernanda Garces - Quito.pdf"
     assert filename == "Agenda — María Fernanda Garcés - Quito.pdf"
-    assert "/" not in filename and "\\" not in filename
+
+
+def test_download_filename_of_an_emoji_title_is_capped_in_bytes(client, db, django_capture_on_commit_callbacks):
+    session = SessionFactory(title="😀" * 100)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.get(agenda_url(session))
+
+    header = client.get(agenda_url(session))["Content-Disposition"]
+
+    header.encode("ascii")
+    fallback, filename = filename_parameters(header)
+    assert fallback == "Agenda.pdf"
+    assert filename == "Agenda — " + "😀" * 33 + ".pdf"  # 147 bytes; a 34th emoji would make 151
+    assert len(filename.encode()) <= 150
 
 
 @pytest.mark.unit
@@ -178,11 +209,26 @@ def test_download_filename_is_safe_for_a_non_ascii_title_with_a_slash(client, db
         ("line\nbreak\ttab\x00nul\u202eoverride", "line break tab nul override.pdf"),
         ("../../etc/passwd", "etc-passwd.pdf"),
         ("   ", "document.pdf"),
-        ("é" * 300, "é" * 150 + ".pdf"),
+        ("é" * 300, "é" * 73 + ".pdf"),  # 2 bytes each: 146 + 4 bytes
+        ("a" * 145 + "é", "a" * 145 + ".pdf"),  # "é" would end at byte 147 + 4: cut, not split
     ],
 )
 def test_download_filename_strips_separators_and_control_characters(title, expected):
     assert download_filename(title) == expected
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Agenda — Acción Ñandú", "Agenda - Accion Nandu.pdf"),
+        ("Ｆｕｌｌ／ｗｉｄｔｈ ＂quotes＂", "Full-width -quotes.pdf"),
+        ("line\nbreak\u202eoverride\\x", "line break override-x.pdf"),
+        ("東京 😀", "document.pdf"),
+    ],
+)
+def test_ascii_filename_transliterates_and_stays_quotable(title, expected):
+    assert ascii_filename(title) == expected
 
 
 # Rebuild after an edit; no new work while unchanged.
@@ -243,7 +289,7 @@ def test_failed_render_shows_the_failure_and_a_retry_that_works(
     assert "Refresh" not in failed_page
     assert "the PDF could not be rendered" in html
     assert "cairo exploded" not in html  # internals are for staff only
-    retry_url = document_url("document-retry", document)
+    retry_url = agenda_url(quito_session)
     assert re.search(rf'<form method="post" action="{re.escape(retry_url)}"', html)
     assert 'name="csrfmiddlewaretoken"' in html
     assert ">Retry</button>" in html
@@ -268,11 +314,30 @@ def test_failed_status_page_shows_the_error_to_staff(client, quito_session, monk
     assert "OSError: no font" in client.get(document_url("document-status", document)).content.decode()
 
 
-def test_retry_accepts_only_post(client, quito_session, queued):
-    client.get(agenda_url(quito_session))
-    document = GeneratedDocument.objects.get()
+def test_retry_of_a_document_being_prepared_does_not_queue_it_again(
+    client, quito_session, queued, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        status_url = client.get(agenda_url(quito_session))["Location"]
+        response = client.post(agenda_url(quito_session))
 
-    assert client.get(document_url("document-retry", document)).status_code == 405
+    assert response.status_code == 302
+    assert response["Location"] == status_url
+    assert len(queued) == 1
+
+
+def test_retry_of_a_failed_programme_queues_it_again(client, quito_forum, queued, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        status_url = client.get(programme_url(quito_forum))["Location"]
+    GeneratedDocument.objects.update(status=Status.FAILED, error="OSError: no font")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(programme_url(quito_forum))
+
+    assert response.status_code == 302
+    assert response["Location"] == status_url
+    assert GeneratedDocument.objects.get().status == Status.PENDING
+    assert len(queued) == 2
 
 
 # Not found.
@@ -297,12 +362,40 @@ def test_unknown_or_unpublished_forum_and_unknown_session_are_404(client, quito_
     assert GeneratedDocument.objects.count() == 0
 
 
-@pytest.mark.parametrize("name", ["document-status", "document-download", "document-retry"])
-def test_document_pages_are_404_for_a_wrong_pk_or_another_forum(client, quito_session, name):
+def test_status_page_is_404_for_a_wrong_pk_or_another_forum(client, quito_session):
     document = ready_document(quito_session)
     other_forum = ForumFactory()
-    method = client.post if name == "document-retry" else client.get
 
-    assert method(document_url(name, document, forum=other_forum)).status_code == 404
-    missing = reverse(f"documents:{name}", kwargs={"forum_slug": quito_session.forum.slug, "pk": document.pk + 1})
-    assert method(missing).status_code == 404
+    assert client.get(document_url("document-status", document, forum=other_forum)).status_code == 404
+    missing = reverse(
+        "documents:document-status", kwargs={"forum_slug": quito_session.forum.slug, "pk": document.pk + 1}
+    )
+    assert client.get(missing).status_code == 404
+
+
+def test_documents_of_an_unpublished_forum_are_404(client, db, queued):
+    session = SessionFactory(forum=ForumFactory(is_published=False))
+    document = ready_document(session)
+
+    assert client.get(document_url("document-status", document)).status_code == 404
+    assert client.post(agenda_url(session)).status_code == 404
+    assert client.post(programme_url(session.forum)).status_code == 404
+    assert GeneratedDocument.objects.get() == document
+    assert queued == []
+
+
+def test_generated_files_are_not_served_from_media_url_even_in_debug(client, settings, db):
+    """Only the document views (which check the forum is published) serve generated PDFs."""
+    document = ready_document(SessionFactory(forum=ForumFactory(is_published=False)))
+    debug = settings.DEBUG
+    settings.DEBUG = True
+    try:
+        importlib.reload(root_urls)  # the URLconf as ``runserver`` builds it with DEBUG on
+        clear_url_caches()
+        response = client.get(f"{settings.MEDIA_URL}{document.file.name}")
+    finally:
+        settings.DEBUG = debug
+        importlib.reload(root_urls)
+        clear_url_caches()
+
+    assert response.status_code == 404

@@ -1,11 +1,16 @@
 """Printing a session agenda and a programme: HTML from templates, PDF from WeasyPrint."""
 
 import hashlib
+import io
+import string
 import urllib.request
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
 from django.utils import timezone, translation
+from pypdf import PdfReader
 from weasyprint.urls import URLFetcherResponse
 
 from forum.tests.factories import ForumFactory, RoomFactory
@@ -20,9 +25,39 @@ from sessions_app.tests.factories import (
 )
 from sessions_app.tests.pdf_support import QUITO_KEY_QUESTIONS, loaded_for_print, normalize, pdf_text
 
+MADRID = ZoneInfo("Europe/Madrid")
+# Twice as long as a line of an A4 page holds in the documents' smallest type (7.5 pt),
+# and short enough for a forum title (255 characters with "Forum ").
+LONG_WORD = (string.ascii_lowercase * 10)[:240]
+
 
 def programme_sessions(forum) -> list[Session]:
     return list(Session.objects.filter(forum=forum).for_session_page().order_by("start", "theme__order", "title"))
+
+
+def madrid_forum_across_dst():
+    """A Madrid forum on 28–29 March 2020: clocks go from UTC+0100 to UTC+0200 at 02:00 on the 29th."""
+    return ForumFactory(
+        time_zone="Europe/Madrid",
+        city="Madrid",
+        country="Spain",
+        start_date=date(2020, 3, 28),
+        end_date=date(2020, 3, 29),
+    )
+
+
+def madrid_time(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2020, 3, day, hour, minute, tzinfo=MADRID)
+
+
+def assert_wraps_within_the_page(text: str, word: str) -> None:
+    """``word`` is printed whole, over several lines rather than in one line running off the page.
+
+    ``text`` is the PDF's text with its line breaks (``PdfReader.extract_text``); text
+    cut off at the page's edge is still in the PDF, so its extracted lines are checked.
+    """
+    assert word in "".join(text.split())
+    assert max(len(line.strip()) for line in text.splitlines()) < len(word) // 2
 
 
 # URL fetcher: the project's static files and nothing else.
@@ -102,7 +137,7 @@ def test_session_agenda_pdf_prints_the_concept_note(quito_session):
     assert "Margarita Green, Juan Carlos Cristaldo" in text  # footnote 1's citation
     assert "A/CONF.226/PC.3/23" in text
     assert "14:00–16:30" in text and "14:00–14:10" in text
-    assert "America/Guayaquil" in text
+    assert "(America/Guayaquil, UTC-0500)" in text  # as the session page prints it
     assert "6th Mayoral Forum on Human Mobility, Migration, and Development" in text
     assert "Page 1 of" in text
 
@@ -162,6 +197,35 @@ def test_html_links_the_stylesheet_with_a_digest_of_its_content(quito_session):
     assert f'<link rel="stylesheet" href="/static/css/pdf.css?v={digest}">' in html
 
 
+@pytest.mark.integration
+def test_session_agenda_pdf_gives_the_utc_offset_at_the_session_start(db):
+    forum = madrid_forum_across_dst()
+    first_day = SessionFactory(forum=forum, start=madrid_time(28, 10), end=madrid_time(28, 11))
+    second_day = SessionFactory(forum=forum, start=madrid_time(29, 10), end=madrid_time(29, 11))
+
+    first_text = pdf_text(pdf.html_to_pdf(pdf.render_session_agenda_html(loaded_for_print(first_day))))
+    second_text = pdf_text(pdf.html_to_pdf(pdf.render_session_agenda_html(loaded_for_print(second_day))))
+
+    assert "Saturday 28 March 2020, 10:00–11:00 (Europe/Madrid, UTC+0100)" in first_text
+    assert "Sunday 29 March 2020, 10:00–11:00 (Europe/Madrid, UTC+0200)" in second_text
+
+
+@pytest.mark.integration
+def test_long_words_wrap_within_the_page_of_the_agenda_and_the_programme(db):
+    forum = ForumFactory(title=f"Forum {LONG_WORD.upper()}")
+    session = SessionFactory(forum=forum, title=f"Session {LONG_WORD}", objective=LONG_WORD[::-1])
+    AgendaItemFactory(session=session, title=f"Item {LONG_WORD.upper()}", start=session.start, end=session.end)
+
+    for html in (
+        pdf.render_session_agenda_html(loaded_for_print(session)),
+        pdf.render_programme_html(forum, programme_sessions(forum)),
+    ):
+        reader = PdfReader(io.BytesIO(pdf.html_to_pdf(html)))
+        text = "\n".join(page.extract_text() for page in reader.pages)
+        for word in (LONG_WORD, LONG_WORD.upper()):
+            assert_wraps_within_the_page(text, word)
+
+
 # Programme.
 
 
@@ -208,3 +272,19 @@ def test_programme_html_groups_days_plenaries_and_parallel_sessions_under_their_
     assert positions == sorted(positions)
     assert "09:00–11:30" in html  # local Quito time, not UTC
     assert "22–23 January 2020" in html
+
+
+@pytest.mark.integration
+def test_programme_gives_each_day_its_utc_offset_and_a_session_its_own_when_it_differs(db):
+    forum = madrid_forum_across_dst()
+    SessionFactory(forum=forum, title="Saturday morning", start=madrid_time(28, 10), end=madrid_time(28, 11))
+    SessionFactory(forum=forum, title="Before the change", start=madrid_time(29, 1), end=madrid_time(29, 1, 30))
+    SessionFactory(forum=forum, title="Sunday morning", start=madrid_time(29, 10), end=madrid_time(29, 11))
+
+    text = pdf_text(pdf.html_to_pdf(pdf.render_programme_html(forum, programme_sessions(forum))))
+
+    assert "All times are local time in Europe/Madrid" in text
+    assert "Saturday 28 March 2020 (UTC+0100) Parallel sessions 10:00–11:00 Saturday morning" in text
+    assert "Sunday 29 March 2020 (UTC+0100) Parallel sessions 01:00–01:30 Before the change" in text
+    assert "Parallel sessions 10:00–11:00 (UTC+0200) Sunday morning" in text
+    assert "UTC+01:00" not in text and "UTC+02:00" not in text

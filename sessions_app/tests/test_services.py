@@ -6,7 +6,7 @@ import re
 
 import pytest
 from django.core.files.storage import default_storage
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 
 from sessions_app import pdf, services
 from sessions_app.models import GeneratedDocument
@@ -304,3 +304,53 @@ def _walk(storage, path: str):
     yield path, files
     for directory in directories:
         yield from _walk(storage, f"{path}/{directory}")
+
+
+# Files of deleted documents.
+
+
+def ready_agenda(session, capture) -> GeneratedDocument:
+    """``session``'s agenda rendered and stored (``capture``: ``django_capture_on_commit_callbacks``)."""
+    with capture(execute=True):
+        document = document_request(forum=session.forum, session=session)
+    document.refresh_from_db()
+    assert default_storage.exists(document.file.name)
+    return document
+
+
+def test_deleting_a_session_removes_its_document_files_after_commit(quito_session, django_capture_on_commit_callbacks):
+    document = ready_agenda(quito_session, django_capture_on_commit_callbacks)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        quito_session.delete()
+        assert default_storage.exists(document.file.name)  # not before the deletion commits
+
+    assert not GeneratedDocument.objects.exists()
+    assert not default_storage.exists(document.file.name)
+
+
+def test_deleting_a_forum_removes_its_programme_and_agenda_files(quito_session, django_capture_on_commit_callbacks):
+    agenda = ready_agenda(quito_session, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        programme = document_request(forum=quito_session.forum)
+    programme.refresh_from_db()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        quito_session.forum.delete()
+
+    assert not GeneratedDocument.objects.exists()
+    assert not default_storage.exists(agenda.file.name)
+    assert not default_storage.exists(programme.file.name)
+
+
+def test_a_rolled_back_deletion_keeps_the_document_file(quito_session, django_capture_on_commit_callbacks):
+    document = ready_agenda(quito_session, django_capture_on_commit_callbacks)
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with pytest.raises(RuntimeError), transaction.atomic():
+            GeneratedDocument.objects.filter(pk=document.pk).delete()
+            raise RuntimeError("the admin's delete failed")
+
+    assert callbacks == []
+    assert GeneratedDocument.objects.filter(pk=document.pk).exists()
+    assert default_storage.exists(document.file.name)
