@@ -2,31 +2,130 @@
 
 Organizations and people are searchable, so every form that picks one (host
 organizations, a person's organization, session organizers, speaker roles) uses an
-autocomplete widget instead of a long select.
+autocomplete widget instead of a long select; ``KeyCheckingAutocompleteMixin`` makes
+those widgets ignore a posted or ``?field=`` value that is not a valid key.
 """
 
 import zoneinfo
+from itertools import count
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.forms.models import BaseInlineFormSet
 
-from forum.models import Forum, Organization, Person, Room
+from forum.models import ROOM_NAME_TAKEN, Forum, Organization, Person, Room
 
 TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+class _ValidKeysOnly:
+    """For autocomplete widgets: render only the values that are valid keys of the related model.
+
+    Django's widget looks its selected values up in the database to print their labels,
+    and a value such as "abc" for an integer key raises ``ValueError`` there (a 500).
+    Values that the key field cannot convert, or that lie outside its range, are left
+    out of the rendering; the form field still refuses them ("Select a valid choice").
+    """
+
+    def optgroups(self, name, value, attr=None):
+        remote = self.field.remote_field
+        opts = remote.model._meta
+        key_field = opts.get_field(getattr(remote, "field_name", opts.pk.attname))
+        return super().optgroups(name, [item for item in value if _is_valid_key(key_field, item)], attr)
+
+
+def _is_valid_key(key_field: models.Field, value) -> bool:
+    """True when ``value`` converts to a value of ``key_field`` within its validators' range."""
+    try:
+        key_field.run_validators(key_field.to_python(value))
+    except ValidationError:
+        return False
+    return True
+
+
+class KeyCheckingAutocompleteSelect(_ValidKeysOnly, AutocompleteSelect):
+    """An ``AutocompleteSelect`` that renders a value which is not a valid key as no choice."""
+
+
+class KeyCheckingAutocompleteSelectMultiple(_ValidKeysOnly, AutocompleteSelectMultiple):
+    """An ``AutocompleteSelectMultiple`` that leaves out values which are not valid keys."""
+
+
+class KeyCheckingAutocompleteMixin:
+    """For a ``ModelAdmin`` or an inline: its ``autocomplete_fields`` use the key-checking widgets."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = KeyCheckingAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = KeyCheckingAutocompleteSelectMultiple(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class RoomInlineFormSet(BaseInlineFormSet):
+    """A forum's rooms, whose names are unique within the forum regardless of case.
+
+    The database constraint compares lower-cased names, which Django's inline forms do
+    not check (the forum is excluded from each form's validation), so this formset does:
+    a name used by another row of the list, or by a room stored meanwhile (another tab,
+    a second click on Save), is an error on that row's ``name`` (code ``unique``). Rows
+    renamed or deleted are first given spare names ("(renaming 1)", …, none in use or
+    posted), so names can be swapped in one save.
+    """
+
+    def clean(self) -> None:
+        super().clean()
+        live = [
+            form
+            for form in self.forms
+            if (form.has_changed() or form in self.initial_forms)
+            and form.is_valid()
+            and not self._should_delete_form(form)
+        ]
+        shown = {form.instance.pk for form in self.initial_forms}
+        taken = {name.lower() for name in self.get_queryset().exclude(pk__in=shown).values_list("name", flat=True)}
+        for form in live:
+            name = form.cleaned_data["name"].lower()
+            if name in taken:
+                form.add_error("name", ValidationError(ROOM_NAME_TAKEN, code="unique"))
+            taken.add(name)
+
+    def save_existing_objects(self, commit: bool = True) -> list:
+        if commit:
+            renamed = [
+                form.instance.pk
+                for form in self.initial_forms
+                if self._should_delete_form(form) or "name" in form.changed_data
+            ]
+            stored = self.model._default_manager.filter(forum=self.instance)
+            in_use = {name.lower() for name in stored.values_list("name", flat=True)}
+            in_use |= {form.cleaned_data["name"].lower() for form in self.forms if "name" in form.cleaned_data}
+            spare = (name for name in (f"(renaming {n})" for n in count(1)) if name not in in_use)
+            for pk, name in zip(renamed, spare, strict=False):
+                stored.filter(pk=pk).update(name=name)
+        return super().save_existing_objects(commit)
 
 
 class RoomInline(admin.TabularInline):
     """The rooms of a forum's venue."""
 
     model = Room
+    formset = RoomInlineFormSet
     fields = ["name", "capacity"]
     ordering = ["name"]
     extra = 0
 
 
 @admin.register(Forum)
-class ForumAdmin(admin.ModelAdmin):
+class ForumAdmin(KeyCheckingAutocompleteMixin, admin.ModelAdmin):
     """Forum editions, with their rooms; the time zone is picked from the IANA names."""
 
     list_display = ["title", "edition", "city", "country", "start_date", "end_date", "time_zone", "is_published"]
@@ -66,7 +165,7 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Person)
-class PersonAdmin(admin.ModelAdmin):
+class PersonAdmin(KeyCheckingAutocompleteMixin, admin.ModelAdmin):
     """People, searchable by name, position and organization for every autocomplete that picks one."""
 
     list_display = ["name", "position", "organization", "country"]

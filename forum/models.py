@@ -1,12 +1,14 @@
 """Event core: user accounts, forums (editions), organizations, people and rooms."""
 
 import zoneinfo
-from datetime import tzinfo
+from datetime import datetime, time, timedelta, tzinfo
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.formats import date_format
 
 
 class UserManager(BaseUserManager):
@@ -141,7 +143,10 @@ class Forum(models.Model):
     times are stored in UTC and shown in that zone.
     """
 
-    edition = models.PositiveSmallIntegerField(help_text="Edition number, e.g. 6 for the 6th forum.")
+    edition = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1, message="Editions are numbered from %(limit_value)s.")],
+        help_text="Edition number, e.g. 6 for the 6th forum.",
+    )
     title = models.CharField(max_length=255)
     theme = models.CharField(max_length=255, blank=True, help_text="Title or theme of this edition.")
     slug = models.SlugField(max_length=100, unique=True)
@@ -177,11 +182,36 @@ class Forum(models.Model):
         return self.title
 
     def clean(self) -> None:
-        """Attach an end-before-start error to the ``end_date`` field."""
-        if self.start_date and self.end_date and self.end_date < self.start_date:
+        """Check the dates against each other and, for a saved forum, against its sessions.
+
+        Raises ``ValidationError`` on ``end_date`` when the forum ends before it starts
+        (code ``end_before_start``). Otherwise, a session that would start before
+        ``start_date`` or end after ``end_date`` (days in ``time_zone``, as posted) is
+        an error on that date (code ``session_outside``) naming the session and its day.
+        """
+        if not (self.start_date and self.end_date):
+            return
+        if self.end_date < self.start_date:
             raise ValidationError(
                 {"end_date": ValidationError("The forum cannot end before it starts.", code="end_before_start")}
             )
+        if self.pk is None:
+            return
+        try:
+            zone = self.tzinfo
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return  # the time_zone field's validator reports it
+        opens = datetime.combine(self.start_date, time.min, tzinfo=zone)
+        closes = datetime.combine(self.end_date + timedelta(days=1), time.min, tzinfo=zone)
+        errors = {}
+        early = self.sessions.filter(start__lt=opens).order_by("start").first()
+        if early:
+            errors["start_date"] = _session_outside("starts", early.title, early.start.astimezone(zone))
+        late = self.sessions.filter(end__gt=closes).order_by("-end").first()
+        if late:
+            errors["end_date"] = _session_outside("ends", late.title, late.end.astimezone(zone))
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def tzinfo(self) -> tzinfo:
@@ -189,8 +219,23 @@ class Forum(models.Model):
         return zoneinfo.ZoneInfo(self.time_zone)
 
 
+def _session_outside(verb: str, title: str, moment: datetime) -> ValidationError:
+    """The error for session ``title`` that ``verb`` ("starts"/"ends") at the local ``moment``."""
+    return ValidationError(
+        "The session “%(title)s” %(verb)s on %(day)s, outside these dates. Move or delete it first.",
+        code="session_outside",
+        params={"title": title, "verb": verb, "day": date_format(moment, "D j M Y")},
+    )
+
+
+ROOM_NAME_TAKEN = "This forum already has a room with this name."
+
+
 class Room(models.Model):
-    """A room of the forum's venue, with an optional seated capacity."""
+    """A room of the forum's venue, with an optional seated capacity.
+
+    Names are unique within a forum regardless of case ("Sala 1" and "sala 1" clash).
+    """
 
     forum = models.ForeignKey(Forum, on_delete=models.CASCADE, related_name="rooms")
     name = models.CharField(max_length=100)
@@ -199,7 +244,12 @@ class Room(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["forum", "name"], name="room_name_unique_per_forum"),
+            models.UniqueConstraint(
+                Lower("name"),
+                "forum",
+                name="room_name_ci_unique_per_forum",
+                violation_error_message=ROOM_NAME_TAKEN,
+            ),
         ]
 
     def __str__(self) -> str:

@@ -4,6 +4,7 @@ Times are stored in UTC and shown and entered in the forum's own time zone: the 
 forms of sessions and agenda items run with that zone activated, and the change lists
 format each row's times with its forum's zone. Validation lives in the models'
 ``clean()`` and in ``sessions_app.forms``; nothing here changes data by itself.
+Autocomplete fields use ``forum.admin.KeyCheckingAutocompleteMixin``'s widgets.
 """
 
 from contextlib import nullcontext
@@ -17,6 +18,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from forum.admin import KeyCheckingAutocompleteMixin
 from forum.models import Forum
 from sessions_app.forms import (
     AgendaItemAdminForm,
@@ -206,7 +208,7 @@ class ReferenceInline(admin.TabularInline):
     verbose_name = "footnote"
 
 
-class SessionOrganizerInline(admin.TabularInline):
+class SessionOrganizerInline(KeyCheckingAutocompleteMixin, admin.TabularInline):
     """The organizations that organize or coordinate a session."""
 
     model = SessionOrganizer
@@ -267,7 +269,7 @@ class SessionAdmin(ForumTimeZoneMixin, admin.ModelAdmin):
         return local_day_and_times(session.start, session.end, session.forum)[1]
 
 
-class SpeakerRoleInline(admin.TabularInline):
+class SpeakerRoleInline(KeyCheckingAutocompleteMixin, admin.TabularInline):
     """The people and named groups of an agenda item, in their printed order."""
 
     model = SpeakerRole
@@ -279,7 +281,7 @@ class SpeakerRoleInline(admin.TabularInline):
 
 
 @admin.register(AgendaItem)
-class AgendaItemAdmin(ForumTimeZoneMixin, admin.ModelAdmin):
+class AgendaItemAdmin(KeyCheckingAutocompleteMixin, ForumTimeZoneMixin, admin.ModelAdmin):
     """One agenda item with its speaker roles, in the forum's zone."""
 
     form = AgendaItemAdminForm

@@ -1,21 +1,30 @@
 """Admin forms and inline formsets for sessions and agendas.
 
 They validate input only: single-row rules live in the models' ``clean()``; what needs
-the other rows of the same POST (agenda overlaps, duplicate people, renumbering) lives
-here. Times in error messages are printed in the current time zone, which the admin
-sets to the forum's zone while it shows and reads these forms.
+the other rows of the same POST (agenda overlaps and numbering, duplicate people,
+renumbering, footnotes cited in the session's context) lives here. Times in error
+messages are printed in the current time zone, which the admin sets to the forum's zone
+while it shows and reads these forms.
 """
 
+import re
 from datetime import datetime
+from itertools import islice
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import F, Max
+from django.db import connections
+from django.db.models import Case, Value, When
 from django.forms.models import BaseInlineFormSet
 from django.utils import timezone
+from django.utils.text import get_text_list
+from django.utils.translation import ngettext
 
-from sessions_app.models import AgendaItem, SpeakerRole
-from sessions_app.scheduling import overlapping, overlapping_pairs
+from sessions_app.models import MAX_NUMBER, AgendaItem, SpeakerRole
+from sessions_app.scheduling import misnumbered_pairs, overlapping, overlapping_pairs
+
+FOOTNOTE_MARKER = re.compile(r"\[\^(\d+)\]")
+"""A footnote marker ``[^N]`` in a session's context; group 1 is N."""
 
 
 def _hm(moment: datetime) -> str:
@@ -31,11 +40,22 @@ def _overlap_error(title: str, start: datetime, end: datetime) -> ValidationErro
     )
 
 
-class AgendaItemAdminForm(forms.ModelForm):
-    """An agenda item on its own page: also refuses an overlap with the session's other items.
+def _misnumbered_error(number: int, other: int) -> ValidationError:
+    """The error for agenda item ``number`` starting before item ``other`` (a lower number)."""
+    return ValidationError(
+        "Number the agenda items in time order: item %(number)s starts before item %(other)s.",
+        code="misnumbered",
+        params={"number": number, "other": other},
+    )
 
-    The error goes on ``start`` when the item starts inside another item, else on
-    ``end`` (the item runs into the next one).
+
+class AgendaItemAdminForm(forms.ModelForm):
+    """An agenda item on its own page, checked against the session's other items.
+
+    An overlap with another item is an error on ``start`` when the item starts inside
+    the other one, else on ``end`` (the item runs into the next one). A number that
+    contradicts the times (a lower number than an item that starts earlier, or the
+    reverse) is an error on ``order``.
     """
 
     class Meta:
@@ -44,43 +64,58 @@ class AgendaItemAdminForm(forms.ModelForm):
 
     def clean(self) -> dict:
         cleaned_data = super().clean()
-        session, start, end = (cleaned_data.get(name) for name in ("session", "start", "end"))
+        session, order, start, end = (cleaned_data.get(name) for name in ("session", "order", "start", "end"))
         if session is None or start is None or end is None or end <= start:
             return cleaned_data
-        siblings = list(session.agenda_items.exclude(pk=self.instance.pk).values_list("title", "start", "end"))
-        clashes = overlapping((start, end), [times for _, *times in siblings])
+        siblings = list(session.agenda_items.exclude(pk=self.instance.pk))
+        clashes = overlapping((start, end), [(sibling.start, sibling.end) for sibling in siblings])
         if clashes:
-            title, sibling_start, sibling_end = siblings[clashes[0]]
-            field = "start" if start >= sibling_start else "end"
-            self.add_error(field, _overlap_error(title, sibling_start, sibling_end))
+            sibling = siblings[clashes[0]]
+            field = "start" if start >= sibling.start else "end"
+            self.add_error(field, _overlap_error(sibling.title, sibling.start, sibling.end))
+        if order is not None:
+            numbered = [(sibling.order, sibling.start) for sibling in siblings] + [(order, start)]
+            this = len(siblings)
+            pair = next((pair for pair in misnumbered_pairs(numbered) if this in pair), None)
+            if pair:
+                lower, higher = pair
+                self.add_error("order", _misnumbered_error(numbered[higher][0], numbered[lower][0]))
         return cleaned_data
 
 
 class NumberedInlineFormSet(BaseInlineFormSet):
     """Inline rows numbered by ``number_field``, a number unique within their parent.
 
-    Django checks the numbers of the submitted rows against each other (a duplicate is
-    a form error), then saves the rows one by one. Swapping two numbers, or moving a row
-    to the number of a row deleted further down, would then hit the unique constraint
-    half-way and raise ``IntegrityError``. So before saving, the rows being renumbered
-    or deleted are first moved to spare numbers above every number in use.
-    ``number_field`` is None when the numbers may repeat.
+    Validation refuses a stale list: when the parent has rows in the database that are
+    not among the formset's initial forms, or an initial form's row is gone, the page
+    was loaded before another save (a second click on Save, another tab). Saving it
+    would hit a unique constraint or slip past the checks among rows, so it is a
+    non-form error (code ``stale``) and nothing is saved.
 
-    ``handover_keys`` lists the model's other unique field tuples (besides the parent).
-    A person or an organization cannot be parked like a number, so an existing row may
-    not take a key that a row further down gives up in the same save (a swap); the form
-    asks to save in two steps instead.
+    Saving then avoids the unique constraints that Django's row-by-row save would hit
+    half-way through a swap:
+
+    * ``swap_key`` names the model's other unique fields (besides the parent), e.g. the
+      organization of a session organizer. Rows of such a list are interchangeable
+      (nothing refers to them), so a form that takes a key held by another row of the
+      list (two organizations swapped, a deleted row's person given to another row) is
+      saved onto the row that holds that key; the other forms keep their own rows
+      where they can and take the rows left over otherwise.
+    * Rows whose number changes, and rows to delete, are first parked on spare numbers
+      above ``MAX_NUMBER``, which no valid row uses, within the column's range.
+      ``number_field`` is None when the numbers may repeat.
     """
 
     number_field: str | None = "order"
-    handover_keys: tuple[tuple[str, ...], ...] = ()
+    swap_key: tuple[str, ...] = ()
 
     def clean(self) -> None:
+        self._refuse_stale_list()
         super().clean()
-        self._refuse_handovers()
 
     def save_existing_objects(self, commit: bool = True) -> list:
         if commit:
+            self._keep_keys_on_their_rows()
             self._park_numbers()
         return super().save_existing_objects(commit)
 
@@ -93,50 +128,66 @@ class NumberedInlineFormSet(BaseInlineFormSet):
             if form.is_valid() and not self._should_delete_form(form)
         ]
 
-    def _refuse_handovers(self) -> None:
-        # Django saves existing rows in form order, then new rows: only an existing row
-        # taking the key of an existing row further down (changed or deleted) would clash.
-        rows = self.initial_forms
-        live = self.live_forms()
-        for fields in self.handover_keys:
-            leaving = {}
-            for index, form in enumerate(rows):
-                old_key = _key(form.initial, fields)
-                if self._should_delete_form(form) or (form.is_valid() and old_key != _key(form.cleaned_data, fields)):
-                    leaving[old_key] = index
-            for index, form in enumerate(rows):
-                if form not in live:
-                    continue
-                new_key = _key(form.cleaned_data, fields)
-                if None in new_key or leaving.get(new_key, -1) <= index:
-                    continue
-                form.add_error(
-                    fields[0],
-                    ValidationError(
-                        "“%(value)s” stays on a row further down until this form is saved: save that change "
-                        "first, then this one.",
-                        code="handover",
-                        params={"value": form.cleaned_data[fields[0]]},
-                    ),
-                )
+    def _refuse_stale_list(self) -> None:
+        """Raise ``ValidationError`` (code ``stale``) when the parent's stored rows are not
+        exactly the rows of the initial forms."""
+        if self.instance.pk is None:
+            return
+        shown = {form.instance.pk for form in self.initial_forms}
+        if None in shown or any(row.pk not in shown for row in self.get_queryset()):
+            raise ValidationError(
+                "This list changed since the page was loaded (perhaps a second click on Save or another tab). "
+                "Reload the page and make your change again.",
+                code="stale",
+            )
+
+    def _keep_keys_on_their_rows(self) -> None:
+        """Point each initial form at the row it is saved onto, so that no ``swap_key``
+        is ever held by two rows (see the class docstring)."""
+        if not self.swap_key:
+            return
+        initial = self.initial_forms
+        holders = {_key(form.initial, self.swap_key): form.instance.pk for form in initial}
+        rows = {}
+        for form in initial:
+            if self._should_delete_form(form):
+                continue
+            new_key = _key(form.cleaned_data, self.swap_key)
+            if None not in new_key and new_key in holders:
+                rows[form] = holders[new_key]
+        left_over = [form.instance.pk for form in initial if form.instance.pk not in rows.values()]
+        others = [form for form in initial if form not in rows]
+        for form in others:
+            if form.instance.pk in left_over:
+                rows[form] = form.instance.pk
+                left_over.remove(form.instance.pk)
+        for form in others:
+            if form not in rows:
+                rows[form] = left_over.pop(0)
+        for form, pk in rows.items():
+            form.instance.pk = pk
 
     def _park_numbers(self) -> None:
+        """Move the rows whose number changes, and the rows to delete, to distinct numbers
+        above ``MAX_NUMBER`` that no row of the parent holds (in one UPDATE)."""
         field = self.number_field
         if field is None:
             return
-        moving = [
-            form.instance.pk
-            for form in self.initial_forms
-            if self._should_delete_form(form) or field in form.changed_data
-        ]
+        related = self.model._default_manager.filter(**{self.fk.name: self.instance})
+        stored = dict(related.values_list("pk", field))
+        deleted = self.deleted_forms
+        new = {form.instance.pk: form.cleaned_data[field] for form in self.initial_forms if form not in deleted}
+        gone = {form.instance.pk for form in deleted}
+        moving = [pk for pk, number in stored.items() if pk in gone or new.get(pk, number) != number]
         if not moving:
             return
-        related = self.model._default_manager.filter(**{self.fk.name: self.instance})
-        in_use = [related.aggregate(top=Max(field))["top"] or 0]
-        in_use += [form.cleaned_data.get(field) or 0 for form in self.live_forms()]
-        # Numbers are distinct and at most max(in_use), so adding max(in_use) + 1 moves
-        # every row concerned above all numbers, old and new, without two meeting.
-        related.filter(pk__in=moving).update(**{field: F(field) + max(in_use) + 1})
+        top = connections[related.db].ops.integer_field_range(self.model._meta.get_field(field).get_internal_type())[1]
+        in_use = set(stored.values())
+        spare = (number for number in range(MAX_NUMBER + 1, top + 1) if number not in in_use)
+        parked = dict(zip(moving, islice(spare, len(moving)), strict=True))
+        related.filter(pk__in=parked).update(
+            **{field: Case(*(When(pk=pk, then=Value(number)) for pk, number in parked.items()))}
+        )
 
 
 def _key(values: dict, fields: tuple[str, ...]) -> tuple:
@@ -149,16 +200,45 @@ class KeyQuestionInlineFormSet(NumberedInlineFormSet):
 
 
 class ReferenceInlineFormSet(NumberedInlineFormSet):
-    """A session's footnotes, numbered by ``number``."""
+    """A session's footnotes, numbered by ``number``.
+
+    Every marker ``[^N]`` in the session's context (as posted in the same form) needs a
+    footnote N among the rows being saved; the numbers missing are a non-form error
+    (code ``missing_footnote``). The check waits until every number is valid.
+    """
 
     number_field = "number"
+
+    def clean(self) -> None:
+        super().clean()
+        kept = [
+            form
+            for form in self.forms
+            if (form.has_changed() or form in self.initial_forms) and not self._should_delete_form(form)
+        ]
+        if any("number" in form.errors for form in kept):
+            return
+        cited = {int(number) for number in FOOTNOTE_MARKER.findall(self.instance.context or "")}
+        missing = sorted(cited - {form.cleaned_data.get("number") for form in kept})
+        if missing:
+            raise ValidationError(
+                ngettext(
+                    "The context cites footnote %(numbers)s, but no footnote below has that number. "
+                    "Add it here or correct the marker in the context.",
+                    "The context cites footnotes %(numbers)s, but no footnotes below have these numbers. "
+                    "Add them here or correct the markers in the context.",
+                    len(missing),
+                ),
+                code="missing_footnote",
+                params={"numbers": get_text_list([str(number) for number in missing], "and")},
+            )
 
 
 class SessionOrganizerInlineFormSet(NumberedInlineFormSet):
     """A session's organizers: an organization appears once per session; ``order`` may repeat."""
 
     number_field = None
-    handover_keys = (("organization",),)
+    swap_key = ("organization",)
 
 
 class AgendaItemInlineFormSet(NumberedInlineFormSet):
@@ -166,19 +246,26 @@ class AgendaItemInlineFormSet(NumberedInlineFormSet):
 
     Each item is checked against the session's times as posted in the same form (the
     model's ``clean()`` sees the new session values). Here, items that overlap each
-    other get an error on the later item's ``start``; rows marked for deletion and rows
+    other get an error on the later item's ``start``, and an item numbered after one
+    that starts later gets an error on its ``order``; rows marked for deletion and rows
     with errors are left out of the comparison.
     """
 
     def clean(self) -> None:
         super().clean()
-        timed = [form for form in self.live_forms() if {"start", "end"} <= form.cleaned_data.keys()]
+        live = self.live_forms()
+        timed = [form for form in live if {"start", "end"} <= form.cleaned_data.keys()]
         intervals = [(form.cleaned_data["start"], form.cleaned_data["end"]) for form in timed]
         for earlier, later in overlapping_pairs(intervals):
             if "start" not in timed[later].errors:
                 timed[later].add_error(
                     "start", _overlap_error(timed[earlier].cleaned_data["title"], *intervals[earlier])
                 )
+        numbered = [form for form in live if {"order", "start"} <= form.cleaned_data.keys()]
+        entries = [(form.cleaned_data["order"], form.cleaned_data["start"]) for form in numbered]
+        for lower, higher in misnumbered_pairs(entries):
+            if "order" not in numbered[higher].errors:
+                numbered[higher].add_error("order", _misnumbered_error(entries[higher][0], entries[lower][0]))
 
 
 class SpeakerRoleInlineFormSet(NumberedInlineFormSet):
@@ -188,7 +275,7 @@ class SpeakerRoleInlineFormSet(NumberedInlineFormSet):
     constraint is conditional, so Django's formset does not compare the rows itself).
     """
 
-    handover_keys = (("person", "role"),)
+    swap_key = ("person", "role")
 
     def clean(self) -> None:
         super().clean()

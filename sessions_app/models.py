@@ -6,15 +6,26 @@ an agenda of timed items whose people appear in ordered speaker roles. Times are
 datetimes stored in UTC and shown in the forum's time zone.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Prefetch, Q
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from forum.models import Forum, Organization, Person, Room
-from sessions_app.scheduling import lies_within
+from sessions_app.scheduling import lies_within, local_days
+
+MAX_NUMBER = 999
+"""The highest order or footnote number a row may have.
+
+Numbers above it stay free, so an admin formset can park the rows it renumbers there
+(``sessions_app.forms.NumberedInlineFormSet``) without leaving the column's range.
+"""
+
+validate_number = MaxValueValidator(MAX_NUMBER, message="Use a number up to %(limit_value)s.")
 
 
 class Theme(models.Model):
@@ -22,7 +33,7 @@ class Theme(models.Model):
 
     forum = models.ForeignKey(Forum, on_delete=models.CASCADE, related_name="themes")
     title = models.CharField(max_length=255)
-    order = models.PositiveSmallIntegerField(default=1)
+    order = models.PositiveSmallIntegerField(default=1, validators=[validate_number])
 
     class Meta:
         ordering = ["forum", "order"]
@@ -136,14 +147,19 @@ class Session(models.Model):
         """Check times, theme and room against the forum and the rest of the programme.
 
         Raises ``ValidationError`` on the offending field when the session ends before
-        it starts (``end``), its theme or room belongs to another forum (``theme``,
-        ``room``), its room already holds another session at an overlapping time
-        (``room``), or one of the people on its agenda is booked in another session at
-        an overlapping time (``start``: the session was moved onto their other booking).
+        it starts (``end``); starts or ends on a day outside the forum's ``start_date``
+        to ``end_date`` (``start``, ``end``: code ``outside_forum``) or ends on another
+        day than it starts (``end``: ``not_same_day``), days being taken in the forum's
+        time zone; its theme or room belongs to another forum (``theme``, ``room``);
+        its room already holds another session at an overlapping time (``room``); or
+        one of the people on its agenda is booked in another session at an overlapping
+        time (``start``: the session was moved onto their other booking).
         """
         errors: dict[str, ValidationError] = {}
         if self.start and self.end and self.end <= self.start:
             errors["end"] = ValidationError("A session must end after it starts.", code="end_before_start")
+        if self.forum_id and self.start and self.end and "end" not in errors:
+            errors.update(self._day_errors())
         if self.forum_id and self.theme_id and self.theme.forum_id != self.forum_id:
             errors["theme"] = ValidationError("This theme belongs to another forum.", code="wrong_forum")
         if self.forum_id and self.room_id and self.room.forum_id != self.forum_id:
@@ -176,12 +192,36 @@ class Session(models.Model):
         if errors:
             raise ValidationError(errors)
 
+    def _day_errors(self) -> dict[str, ValidationError]:
+        """Errors on ``start``/``end`` for days (in the forum's zone) outside the forum's
+        dates, or on ``end`` for a session that ends on another day than it starts."""
+        forum = self.forum
+        start_day, end_day = local_days((self.start, self.end), forum.tzinfo)
+        dates = _day_label(forum.start_date)
+        if forum.end_date != forum.start_date:
+            dates += f" to {_day_label(forum.end_date)}"
+        errors = {}
+        for field, verb, day in (("start", "starts", start_day), ("end", "ends", end_day)):
+            if not forum.start_date <= day <= forum.end_date:
+                errors[field] = ValidationError(
+                    "The session %(verb)s on %(day)s, outside the forum's dates (%(dates)s).",
+                    code="outside_forum",
+                    params={"verb": verb, "day": _day_label(day), "dates": dates},
+                )
+        if "end" not in errors and end_day != start_day:
+            errors["end"] = ValidationError(
+                "A session must end on the day it starts (%(day)s).",
+                code="not_same_day",
+                params={"day": _day_label(start_day)},
+            )
+        return errors
+
 
 class KeyQuestion(models.Model):
     """One of a session's numbered key questions; ``order`` is its number."""
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="key_questions")
-    order = models.PositiveSmallIntegerField()
+    order = models.PositiveSmallIntegerField(validators=[validate_number])
     text = models.TextField()
 
     class Meta:
@@ -198,7 +238,7 @@ class Reference(models.Model):
     """Footnote ``number`` of a session's context, with its citation text."""
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="references")
-    number = models.PositiveSmallIntegerField()
+    number = models.PositiveSmallIntegerField(validators=[validate_number])
     citation = models.TextField()
 
     class Meta:
@@ -222,7 +262,7 @@ class SessionOrganizer(models.Model):
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="organizers")
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="organized_sessions")
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.ORGANIZER)
-    order = models.PositiveSmallIntegerField(default=1)
+    order = models.PositiveSmallIntegerField(default=1, validators=[validate_number])
 
     class Meta:
         ordering = ["session", "order"]
@@ -238,7 +278,7 @@ class AgendaItem(models.Model):
     """A timed item of a session's agenda (aware datetimes, shown in the forum's zone)."""
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="agenda_items")
-    order = models.PositiveSmallIntegerField()
+    order = models.PositiveSmallIntegerField(validators=[validate_number])
     start = models.DateTimeField()
     end = models.DateTimeField()
     title = models.CharField(max_length=300)
@@ -278,9 +318,9 @@ class AgendaItem(models.Model):
         if lies_within((self.start, self.end), (session.start, session.end)):
             return
         error = ValidationError(
-            "The agenda item must lie within its session (%(start)s–%(end)s).",
+            "The agenda item must lie within its session (%(times)s).",
             code="outside_session",
-            params={"start": _local_hm(session, session.start), "end": _local_hm(session, session.end)},
+            params={"times": _local_times(session)},
         )
         errors = {}
         if not session.start <= self.start < session.end:
@@ -298,11 +338,18 @@ def _related_or_none(instance: models.Model, name: str) -> models.Model | None:
         return None
 
 
-def _local_hm(session: Session, moment: datetime) -> str:
-    """``moment`` as HH:MM in the session's forum time zone (the current zone if no forum is set yet)."""
+def _day_label(day: date) -> str:
+    """``day`` as printed in messages, e.g. "Wed 22 Jan 2020"."""
+    return date_format(day, "D j M Y")
+
+
+def _local_times(session: Session) -> str:
+    """The session's day and times in its forum's zone (the current zone if no forum is set
+    yet), e.g. "Wed 22 Jan 2020, 14:00–16:30"."""
     forum = _related_or_none(session, "forum")
     zone = forum.tzinfo if forum is not None else timezone.get_current_timezone()
-    return moment.astimezone(zone).strftime("%H:%M")
+    start, end = session.start.astimezone(zone), session.end.astimezone(zone)
+    return f"{_day_label(start.date())}, {start:%H:%M}–{end:%H:%M}"
 
 
 class SpeakerRoleQuerySet(models.QuerySet):
@@ -339,7 +386,7 @@ class SpeakerRole(models.Model):
         PARTICIPANT = "participant", "Participant"
 
     agenda_item = models.ForeignKey(AgendaItem, on_delete=models.CASCADE, related_name="speaker_roles")
-    order = models.PositiveSmallIntegerField()
+    order = models.PositiveSmallIntegerField(validators=[validate_number])
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.SPEAKER)
     person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT, related_name="speaker_roles")
     group_name = models.CharField(

@@ -4,7 +4,7 @@ Times are posted as an organizer types them, in the forum's zone (America/Guayaq
 UTC−5): 14:00 posted is 19:00 UTC stored.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,9 +12,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from forum.models import Person, Room
-from forum.tests.factories import ForumFactory, PersonFactory, RoomFactory
-from sessions_app.models import AgendaItem, KeyQuestion, Session, SessionOrganizer, SpeakerRole
+from forum.models import Organization, Person, Room
+from forum.tests.factories import ForumFactory, OrganizationFactory, PersonFactory, RoomFactory
+from sessions_app.models import AgendaItem, KeyQuestion, Reference, Session, SessionOrganizer, SpeakerRole
 from sessions_app.tests.factories import AgendaItemFactory, SessionFactory, SpeakerRoleFactory, quito_time
 
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
@@ -155,12 +155,25 @@ def add_speaker_role(data: dict, **values) -> None:
 def snapshot() -> tuple:
     """Every stored row the admin forms can change."""
     return (
-        list(Session.objects.order_by("pk").values_list("pk", "start", "end", "room_id", "title")),
+        list(Session.objects.order_by("pk").values_list("pk", "start", "end", "room_id", "title", "context")),
         list(AgendaItem.objects.order_by("pk").values_list("pk", "session_id", "order", "start", "end", "title")),
         list(SpeakerRole.objects.order_by("pk").values_list("pk", "agenda_item_id", "order", "role", "person_id")),
         list(KeyQuestion.objects.order_by("pk").values_list("pk", "order", "text")),
         list(SessionOrganizer.objects.order_by("pk").values_list("pk", "order", "organization_id")),
+        list(Reference.objects.order_by("pk").values_list("pk", "number", "citation")),
     )
+
+
+def add_row(data: dict, prefix: str, **values) -> None:
+    """Append a new form to inline ``prefix`` of ``data`` with the given field values."""
+    index = int(data[f"{prefix}-TOTAL_FORMS"])
+    data.update({f"{prefix}-{index}-{name}": str(value) for name, value in values.items()})
+    data[f"{prefix}-TOTAL_FORMS"] = str(index + 1)
+
+
+def times(start: datetime, end: datetime) -> dict[str, str]:
+    """The four inputs of a row's start and end (for ``add_row``), in Quito time."""
+    return {**split("start", start), **split("end", end)}
 
 
 def change_url(obj) -> str:
@@ -250,10 +263,11 @@ def test_session_change_edits_the_quito_agenda(admin_client, quito_session):
     data = session_post(quito_session)
     data["agenda_items-0-title"] = "Welcome and introduction"
     data[f"agenda_items-{CONVERSATION}-end_1"] = "16:10"
+    data["agenda_items-4-order"] = "6"
     data.update(
         {
             "agenda_items-5-session": str(quito_session.pk),
-            "agenda_items-5-order": "6",
+            "agenda_items-5-order": "5",
             "agenda_items-5-start_0": "2020-01-22",
             "agenda_items-5-start_1": "16:10",
             "agenda_items-5-end_0": "2020-01-22",
@@ -277,15 +291,24 @@ def test_session_change_edits_the_quito_agenda(admin_client, quito_session):
         ),
         (3, "Results of the regional workshop in Lima on host cities (ICMPD)", utc(19, 20), utc(19, 30)),
         (4, "Conversation", utc(19, 30), utc(21, 10)),
-        (6, "Coffee break", utc(21, 10), utc(21, 20)),
-        (5, "Conclusions and recommendations for public policies", utc(21, 20), utc(21, 30)),
+        (5, "Coffee break", utc(21, 10), utc(21, 20)),
+        (6, "Conclusions and recommendations for public policies", utc(21, 20), utc(21, 30)),
     ]
     assert SpeakerRole.objects.filter(agenda_item__session=quito_session).count() == 15
 
 
 def test_session_change_swaps_agenda_item_numbers(admin_client, quito_session):
     data = session_post(quito_session)
-    data["agenda_items-3-order"], data["agenda_items-4-order"] = "5", "4"
+    data.update(
+        {
+            "agenda_items-3-order": "5",
+            "agenda_items-3-start_1": "14:40",
+            "agenda_items-3-end_1": "16:30",
+            "agenda_items-4-order": "4",
+            "agenda_items-4-start_1": "14:30",
+            "agenda_items-4-end_1": "14:40",
+        }
+    )
 
     response = admin_client.post(change_url(quito_session), data)
 
@@ -398,7 +421,7 @@ def test_session_inline_items_are_checked_against_the_new_session_times(admin_cl
     response = admin_client.post(change_url(quito_session), data)
 
     assert response.status_code == 200
-    assert "The agenda item must lie within its session (14:30–16:30)." in response.content.decode()
+    assert "The agenda item must lie within its session (Wed 22 Jan 2020, 14:30–16:30)." in response.content.decode()
     forms = inline_formset(response, "agenda_items").forms
     assert forms[0].has_error("start", code="outside_session")
     assert forms[0].has_error("end", code="outside_session")
@@ -416,7 +439,7 @@ def test_agenda_item_after_its_session_is_an_error_on_end(admin_client, quito_se
     response = admin_client.post(change_url(item), data)
 
     assert response.status_code == 200
-    assert "The agenda item must lie within its session (14:00–16:30)." in response.content.decode()
+    assert "The agenda item must lie within its session (Wed 22 Jan 2020, 14:00–16:30)." in response.content.decode()
     assert main_form(response).has_error("end", code="outside_session")
     assert not main_form(response).has_error("start")
     assert snapshot() == before
@@ -614,21 +637,361 @@ def test_speaker_role_without_person_or_group_is_an_error_on_person(admin_client
     assert snapshot() == before
 
 
-def test_swapping_two_organizers_organizations_asks_for_two_saves(admin_client, quito_session):
+def test_session_on_a_day_outside_the_forum_is_an_error_on_start_and_end(admin_client, quito_session):
     before = snapshot()
     data = session_post(quito_session)
-    data["organizers-0-organization"], data["organizers-1-organization"] = (
-        data["organizers-1-organization"],
-        data["organizers-0-organization"],
-    )
+    data["start_0"] = data["end_0"] = "2021-06-15"
 
     response = admin_client.post(change_url(quito_session), data)
 
     assert response.status_code == 200
-    forms = inline_formset(response, "organizers").forms
-    assert forms[0].has_error("organization", code="handover")
-    assert not forms[1].errors
+    form = main_form(response)
+    assert form.errors["start"] == [
+        "The session starts on Tue 15 Jun 2021, outside the forum's dates (Wed 22 Jan 2020)."
+    ]
+    assert form.errors["end"] == ["The session ends on Tue 15 Jun 2021, outside the forum's dates (Wed 22 Jan 2020)."]
     assert snapshot() == before
+
+
+def test_session_running_into_later_days_is_an_error_on_end(admin_client, quito_session):
+    before = snapshot()
+    data = session_post(quito_session)
+    data.update({"start_1": "20:00", "end_0": "2020-01-25", "end_1": "10:00"})
+
+    response = admin_client.post(change_url(quito_session), data)
+
+    assert response.status_code == 200
+    form = main_form(response)
+    assert form.has_error("end", code="outside_forum")
+    assert not form.has_error("start")
+    assert snapshot() == before
+
+
+def test_agenda_items_left_behind_name_the_day_their_session_moved_to(admin_client):
+    session = SessionFactory(forum=ForumFactory(end_date=date(2020, 1, 23)))
+    AgendaItemFactory(session=session, order=1, start=quito_time(14), end=quito_time(14, 10))
+    before = snapshot()
+    data = session_post(session)
+    data["start_0"] = data["end_0"] = "2020-01-23"
+
+    response = admin_client.post(change_url(session), data)
+
+    assert response.status_code == 200
+    item_form = inline_formset(response, "agenda_items").forms[0]
+    assert item_form.errors["start"] == ["The agenda item must lie within its session (Thu 23 Jan 2020, 14:00–16:30)."]
+    assert not main_form(response).errors
+    assert snapshot() == before
+
+
+def test_agenda_numbered_against_the_times_is_an_error_on_the_later_numbers_order(admin_client):
+    session = SessionFactory(start=quito_time(18), end=quito_time(19))
+    before = snapshot()
+    data = session_post(session)
+    add_row(data, "agenda_items", order=1, **times(quito_time(18, 30), quito_time(19)), title="Closing")
+    add_row(data, "agenda_items", order=2, **times(quito_time(18), quito_time(18, 30)), title="Opening")
+
+    response = admin_client.post(change_url(session), data)
+
+    assert response.status_code == 200
+    forms = inline_formset(response, "agenda_items").forms
+    assert forms[1].errors["order"] == ["Number the agenda items in time order: item 2 starts before item 1."]
+    assert forms[1].has_error("order", code="misnumbered")
+    assert not forms[0].errors
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(("order", "start", "end"), [(2, (18, 0), (18, 30)), (0, (19, 0), (19, 15))])
+def test_agenda_item_numbered_against_its_siblings_times_is_an_error_on_order(admin_client, order, start, end):
+    session = SessionFactory(start=quito_time(18), end=quito_time(19, 30))
+    AgendaItemFactory(session=session, order=1, start=quito_time(18, 30), end=quito_time(19), title="Closing")
+    before = snapshot()
+    data = {
+        "session": str(session.pk),
+        "order": str(order),
+        **times(quito_time(*start), quito_time(*end)),
+        "title": "Opening",
+        **management("speaker_roles", 0, 0),
+    }
+
+    response = admin_client.post(reverse("admin:sessions_app_agendaitem_add"), data)
+
+    assert response.status_code == 200
+    assert main_form(response).has_error("order", code="misnumbered")
+    assert list(main_form(response).errors) == ["order"]
+    assert snapshot() == before
+
+
+def test_agenda_item_message_names_the_item_that_starts_earlier(admin_client):
+    session = SessionFactory(start=quito_time(18), end=quito_time(19))
+    AgendaItemFactory(session=session, order=1, start=quito_time(18, 30), end=quito_time(19), title="Closing")
+    data = {
+        "session": str(session.pk),
+        "order": "2",
+        **times(quito_time(18), quito_time(18, 30)),
+        "title": "Opening",
+        **management("speaker_roles", 0, 0),
+    }
+
+    response = admin_client.post(reverse("admin:sessions_app_agendaitem_add"), data)
+
+    assert main_form(response).errors["order"] == [
+        "Number the agenda items in time order: item 2 starts before item 1."
+    ]
+
+
+# Numbers: at most 999, so that renumbering can park rows above them
+
+
+@pytest.mark.parametrize(
+    "field",
+    ["key_questions-4-order", "references-2-number", "organizers-2-order", "agenda_items-4-order"],
+)
+@pytest.mark.parametrize("value", ["1000", "32767"])
+def test_inline_number_above_999_is_an_error_on_that_number(admin_client, quito_session, field, value):
+    before = snapshot()
+    data = session_post(quito_session)
+    data[field] = value
+
+    response = admin_client.post(change_url(quito_session), data)
+
+    assert response.status_code == 200
+    prefix, index, name = field.split("-")
+    row = inline_formset(response, prefix).forms[int(index)]
+    assert row.errors[name] == ["Use a number up to 999."]
+    assert row.has_error(name, code="max_value")
+    assert snapshot() == before
+
+
+def test_agenda_item_and_speaker_role_numbers_above_999_are_errors_on_order(admin_client, quito_session):
+    item = quito_session.agenda_items.get(order=5)
+    before = snapshot()
+    data = agenda_item_post(item)
+    data["order"] = data["speaker_roles-0-order"] = "32767"
+
+    response = admin_client.post(change_url(item), data)
+
+    assert response.status_code == 200
+    assert main_form(response).has_error("order", code="max_value")
+    assert inline_formset(response, "speaker_roles").forms[0].has_error("order", code="max_value")
+    assert snapshot() == before
+
+
+def test_number_stored_above_999_can_be_corrected_or_deleted(admin_client, quito_session):
+    questions = quito_session.key_questions
+    questions.filter(order=5).update(order=20000)
+    data = session_post(quito_session)
+    data["key_questions-4-order"] = "5"
+
+    corrected = admin_client.post(change_url(quito_session), data)
+
+    assert corrected.status_code == 302
+    assert list(questions.order_by("order").values_list("order", flat=True)) == [1, 2, 3, 4, 5]
+
+    questions.filter(order=5).update(order=32767)
+    data = session_post(quito_session)
+    data["key_questions-4-DELETE"] = "on"
+    data["key_questions-0-order"] = "6"
+
+    deleted = admin_client.post(change_url(quito_session), data)
+
+    assert deleted.status_code == 302
+    assert list(questions.order_by("order").values_list("order", flat=True)) == [2, 3, 4, 6]
+
+
+# Stale pages: a second click on Save, or two tabs
+
+
+STALE = (
+    "This list changed since the page was loaded (perhaps a second click on Save or another tab). "
+    "Reload the page and make your change again."
+)
+
+
+@pytest.mark.parametrize("prefix", ["key_questions", "references", "organizers", "agenda_items"])
+def test_posting_a_new_session_inline_row_twice_is_a_formset_error(admin_client, prefix):
+    session = SessionFactory()
+    new_rows = {
+        "key_questions": {"order": 1, "text": "Which partnerships are needed?"},
+        "references": {"number": 1, "citation": "IOM, World Migration Report 2020."},
+        "organizers": {"order": 1, "organization": OrganizationFactory().pk, "role": "organizer"},
+        "agenda_items": {"order": 1, **times(quito_time(14), quito_time(14, 10)), "title": "Opening"},
+    }
+    data = session_post(session)
+    add_row(data, prefix, **new_rows[prefix])
+
+    first = admin_client.post(change_url(session), data)
+    saved = snapshot()
+    second = admin_client.post(change_url(session), data)
+
+    assert first.status_code == 302
+    assert second.status_code == 200
+    formset = inline_formset(second, prefix)
+    assert formset.non_form_errors() == [STALE]
+    assert formset.non_form_errors().as_data()[0].code == "stale"
+    assert STALE in second.content.decode()
+    assert snapshot() == saved
+    assert len(saved[3 if prefix == "key_questions" else 0]) == 1
+
+
+def test_posting_a_new_speaker_role_twice_is_a_formset_error(admin_client):
+    item = AgendaItemFactory()
+    data = agenda_item_post(item)
+    add_speaker_role(data, order=1, role="speaker", person=PersonFactory().pk)
+
+    first = admin_client.post(change_url(item), data)
+    saved = snapshot()
+    second = admin_client.post(change_url(item), data)
+
+    assert first.status_code == 302
+    assert second.status_code == 200
+    assert inline_formset(second, "speaker_roles").non_form_errors() == [STALE]
+    assert snapshot() == saved
+    assert item.speaker_roles.count() == 1
+
+
+def test_two_tabs_cannot_add_overlapping_agenda_items(admin_client):
+    session = SessionFactory(start=quito_time(15), end=quito_time(17))
+    AgendaItemFactory(session=session, order=1, start=quito_time(15), end=quito_time(15, 10), title="Opening")
+    first_tab, second_tab = session_post(session), session_post(session)
+    add_row(first_tab, "agenda_items", order=2, **times(quito_time(15, 40), quito_time(15, 50)), title="X")
+    add_row(second_tab, "agenda_items", order=3, **times(quito_time(15, 45), quito_time(15, 55)), title="Y")
+
+    assert admin_client.post(change_url(session), first_tab).status_code == 302
+    response = admin_client.post(change_url(session), second_tab)
+
+    assert response.status_code == 200
+    assert inline_formset(response, "agenda_items").non_form_errors() == [STALE]
+    assert list(session.agenda_items.order_by("order").values_list("title", flat=True)) == ["Opening", "X"]
+
+
+def test_editing_a_list_whose_row_another_tab_deleted_is_a_formset_error(admin_client, quito_session):
+    first_tab, second_tab = session_post(quito_session), session_post(quito_session)
+    first_tab["key_questions-4-DELETE"] = "on"
+    second_tab["key_questions-0-text"] = "Which partnerships?"
+
+    assert admin_client.post(change_url(quito_session), first_tab).status_code == 302
+    saved = snapshot()
+    response = admin_client.post(change_url(quito_session), second_tab)
+
+    assert response.status_code == 200
+    assert inline_formset(response, "key_questions").non_form_errors() == [STALE]
+    assert snapshot() == saved
+
+
+# Swaps: two rows exchange an organization or a person in one save
+
+
+def test_swapping_two_organizers_organizations_saves_in_one_go(admin_client, quito_session):
+    data = session_post(quito_session)
+    first, second = data["organizers-0-organization"], data["organizers-1-organization"]
+    data["organizers-0-organization"], data["organizers-1-organization"] = second, first
+
+    response = admin_client.post(change_url(quito_session), data)
+
+    assert response.status_code == 302
+    assert list(quito_session.organizers.order_by("order").values_list("order", "organization_id")) == [
+        (1, int(second)),
+        (2, int(first)),
+        (3, int(data["organizers-2-organization"])),
+    ]
+
+
+def test_rotating_organizers_and_giving_a_deleted_rows_organization_away(admin_client, quito_session):
+    cities_alliance, undp, icmpd = (
+        Organization.objects.get(slug=slug) for slug in ("cities-alliance", "undp", "icmpd")
+    )
+    data = session_post(quito_session)
+    data.update({"organizers-0-organization": undp.pk, "organizers-1-organization": icmpd.pk})
+    data.update({"organizers-2-organization": cities_alliance.pk, "organizers-2-role": "coordinator"})
+
+    rotated = admin_client.post(change_url(quito_session), data)
+
+    assert rotated.status_code == 302
+    assert list(quito_session.organizers.order_by("order").values_list("organization__slug", "role")) == [
+        ("undp", "organizer"),
+        ("icmpd", "organizer"),
+        ("cities-alliance", "coordinator"),
+    ]
+
+    data = session_post(quito_session)
+    data["organizers-0-DELETE"] = "on"
+    data["organizers-1-organization"] = undp.pk
+
+    given_away = admin_client.post(change_url(quito_session), data)
+
+    assert given_away.status_code == 302
+    assert list(quito_session.organizers.order_by("order").values_list("organization__slug", flat=True)) == [
+        "undp",
+        "cities-alliance",
+    ]
+
+
+def test_swapping_two_participants_of_an_agenda_item_saves_in_one_go(admin_client, quito_session):
+    item = quito_session.agenda_items.get(title="Conversation")
+    data = agenda_item_post(item)
+    for name in ("person", "position", "affiliation", "organization"):
+        data[f"speaker_roles-3-{name}"], data[f"speaker_roles-4-{name}"] = (
+            data[f"speaker_roles-4-{name}"],
+            data[f"speaker_roles-3-{name}"],
+        )
+    data["speaker_roles-4-order"], data["speaker_roles-5-order"] = "6", "5"
+
+    response = admin_client.post(change_url(item), data)
+
+    assert response.status_code == 302
+    assert list(item.speaker_roles.filter(order__in=[4, 5, 6]).order_by("order").values_list("person__slug")) == [
+        ("claudia-pizarro",),
+        ("cynthia-loria",),
+        ("alfred-woeger",),
+    ]
+    assert item.speaker_roles.count() == 11
+
+
+# Footnotes cited in the context
+
+
+def test_context_citing_a_missing_footnote_is_a_footnotes_error(admin_client, quito_session):
+    before = snapshot()
+    data = session_post(quito_session)
+    data["context"] += " More cities report new arrivals.[^9]"
+
+    response = admin_client.post(change_url(quito_session), data)
+
+    assert response.status_code == 200
+    errors = inline_formset(response, "references").non_form_errors()
+    assert errors == [
+        "The context cites footnote 9, but no footnote below has that number. "
+        "Add it here or correct the marker in the context."
+    ]
+    assert errors.as_data()[0].code == "missing_footnote"
+    assert errors[0] in response.content.decode()
+    assert snapshot() == before
+
+
+def test_deleting_cited_footnotes_is_an_error_naming_them(admin_client, quito_session):
+    before = snapshot()
+    data = session_post(quito_session)
+    data["references-0-DELETE"] = data["references-2-DELETE"] = "on"
+
+    response = admin_client.post(change_url(quito_session), data)
+
+    assert response.status_code == 200
+    assert inline_formset(response, "references").non_form_errors() == [
+        "The context cites footnotes 1 and 3, but no footnotes below have these numbers. "
+        "Add them here or correct the markers in the context."
+    ]
+    assert snapshot() == before
+
+
+def test_context_citing_a_footnote_added_in_the_same_save_is_accepted(admin_client, quito_session):
+    data = session_post(quito_session)
+    data["context"] += " More cities report new arrivals.[^4]"
+    add_row(data, "references", number=4, citation="UN-Habitat, Cities and migration, 2019.")
+
+    response = admin_client.post(change_url(quito_session), data)
+
+    assert response.status_code == 302
+    assert quito_session.references.count() == 4
 
 
 # Pages open, in the forum's time zone

@@ -1,19 +1,30 @@
 """The models' own validation: ``clean()`` puts each error on the field to correct."""
 
+from datetime import UTC, date, datetime, timedelta
+
 import pytest
 from django.core.exceptions import ValidationError
 
-from forum.tests.factories import ForumFactory, PersonFactory, RoomFactory
+from forum.tests.factories import ForumFactory, OrganizationFactory, PersonFactory, RoomFactory
 from sessions_app.models import AgendaItem, Session, SpeakerRole
 from sessions_app.tests.factories import (
+    QUITO,
     AgendaItemFactory,
+    KeyQuestionFactory,
+    ReferenceFactory,
     SessionFactory,
+    SessionOrganizerFactory,
     SpeakerRoleFactory,
     ThemeFactory,
     quito_time,
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
+
+
+def quito(*args: int) -> datetime:
+    """An aware datetime in Quito (the factories' forum zone) from ``datetime``'s arguments."""
+    return datetime(*args, tzinfo=QUITO)
 
 
 def error_codes(instance) -> dict[str, list[str]]:
@@ -36,6 +47,92 @@ def test_session_ending_before_it_starts_is_an_error_on_end_only():
     session = SessionFactory.build(forum=ForumFactory(), start=quito_time(14), end=quito_time(13))
 
     assert error_codes(session) == {"end": ["end_before_start"]}
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "errors"),
+    [
+        (quito(2021, 6, 15, 10), quito(2021, 6, 15, 12), {"start": ["outside_forum"], "end": ["outside_forum"]}),
+        (quito(2020, 1, 22, 20), quito(2020, 1, 25, 10), {"end": ["outside_forum"]}),
+        (quito(2020, 1, 21, 23), quito(2020, 1, 22, 1), {"start": ["outside_forum"], "end": ["not_same_day"]}),
+        (quito(2020, 1, 22, 22), quito(2020, 1, 22, 23, 59), {}),
+        (quito(2020, 1, 22, 22), quito(2020, 1, 23, 0), {}),
+    ],
+    ids=["another-year", "into-later-days", "from-the-day-before", "late-evening", "until-midnight"],
+)
+def test_session_days_in_the_forum_zone_must_be_the_forums(start, end, errors):
+    session = SessionFactory.build(forum=ForumFactory(), start=start, end=end)
+
+    assert error_codes(session) == errors
+
+
+def test_session_days_are_taken_in_the_forum_zone_not_utc():
+    forum = ForumFactory()
+    evening = SessionFactory.build(forum=forum, start=quito_time(20), end=quito_time(21))
+    night_before = SessionFactory.build(
+        forum=forum, start=datetime(2020, 1, 22, 3, tzinfo=UTC), end=datetime(2020, 1, 22, 4, tzinfo=UTC)
+    )
+
+    assert evening.end.astimezone(UTC).date() == date(2020, 1, 23)
+    assert error_codes(evening) == {}
+    assert error_codes(night_before) == {"start": ["outside_forum"], "end": ["outside_forum"]}
+
+
+def test_session_spanning_two_days_of_a_longer_forum_must_end_on_its_first_day():
+    forum = ForumFactory(end_date=date(2020, 1, 24))
+    session = SessionFactory.build(forum=forum, start=quito_time(20), end=quito_time(10) + timedelta(days=1))
+
+    with pytest.raises(ValidationError) as raised:
+        session.full_clean()
+
+    assert raised.value.message_dict == {"end": ["A session must end on the day it starts (Wed 22 Jan 2020)."]}
+
+
+def test_session_outside_a_longer_forum_names_its_first_and_last_day():
+    forum = ForumFactory(end_date=date(2020, 1, 24))
+    day_after = quito_time(9) + timedelta(days=3)
+    session = SessionFactory.build(forum=forum, start=day_after, end=day_after + timedelta(hours=1))
+
+    with pytest.raises(ValidationError) as raised:
+        session.full_clean()
+
+    assert raised.value.message_dict["start"] == [
+        "The session starts on Sat 25 Jan 2020, outside the forum's dates (Wed 22 Jan 2020 to Fri 24 Jan 2020)."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("build", "field"),
+    [
+        (lambda session, number: ThemeFactory.build(forum=session.forum, order=number), "order"),
+        (lambda session, number: KeyQuestionFactory.build(session=session, order=number), "order"),
+        (lambda session, number: ReferenceFactory.build(session=session, number=number), "number"),
+        (
+            lambda session, number: SessionOrganizerFactory.build(
+                session=session, organization=OrganizationFactory(), order=number
+            ),
+            "order",
+        ),
+        (
+            lambda session, number: AgendaItemFactory.build(
+                session=session, order=number, start=quito_time(15), end=quito_time(15, 10)
+            ),
+            "order",
+        ),
+        (
+            lambda session, number: SpeakerRoleFactory.build(
+                agenda_item=AgendaItemFactory(session=session), person=PersonFactory(), order=number
+            ),
+            "order",
+        ),
+    ],
+    ids=["theme", "key-question", "reference", "organizer", "agenda-item", "speaker-role"],
+)
+def test_numbers_above_999_are_an_error_on_the_number(build, field):
+    session = SessionFactory()
+
+    assert error_codes(build(session, 999)) == {}
+    assert error_codes(build(session, 1000)) == {field: ["max_value"]}
 
 
 def test_session_theme_and_room_of_another_forum_are_errors_on_their_fields():
@@ -99,7 +196,9 @@ def test_agenda_item_outside_message_gives_the_session_times_in_the_forum_zone()
     with pytest.raises(ValidationError) as raised:
         item.full_clean()
 
-    assert raised.value.message_dict["start"] == ["The agenda item must lie within its session (14:00–16:30)."]
+    assert raised.value.message_dict["start"] == [
+        "The agenda item must lie within its session (Wed 22 Jan 2020, 14:00–16:30)."
+    ]
 
 
 def test_agenda_item_of_an_unsaved_session_without_forum_does_not_fail():

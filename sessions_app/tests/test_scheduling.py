@@ -1,11 +1,18 @@
-"""The pure clash checks over (start, end) intervals."""
+"""The pure schedule checks over (start, end) intervals and numbered items."""
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from sessions_app.scheduling import lies_within, overlapping, overlapping_pairs, overlaps
+from sessions_app.scheduling import (
+    lies_within,
+    local_days,
+    misnumbered_pairs,
+    overlapping,
+    overlapping_pairs,
+    overlaps,
+)
 
 pytestmark = [pytest.mark.unit]
 
@@ -85,3 +92,35 @@ def test_overlapping_pairs_reports_every_pair_in_start_order():
 
 def test_overlapping_pairs_orders_equal_starts_by_index():
     assert overlapping_pairs([(at(14), at(14, 20)), (at(14), at(14, 10))]) == [(0, 1)]
+
+
+@pytest.mark.parametrize(
+    ("interval", "days"),
+    [
+        ((at(14), at(16, 30)), (date(2020, 1, 22), date(2020, 1, 22))),
+        ((at(20), datetime(2020, 1, 23, 0, 0, tzinfo=QUITO)), (date(2020, 1, 22), date(2020, 1, 22))),
+        ((at(20), datetime(2020, 1, 23, 0, 1, tzinfo=QUITO)), (date(2020, 1, 22), date(2020, 1, 23))),
+        ((at(20, zone=ZoneInfo("UTC")), at(21, zone=ZoneInfo("UTC"))), (date(2020, 1, 22), date(2020, 1, 22))),
+        ((at(3, zone=ZoneInfo("UTC")), at(6, zone=ZoneInfo("UTC"))), (date(2020, 1, 21), date(2020, 1, 22))),
+    ],
+    ids=["same-day", "until-midnight", "past-midnight", "utc-afternoon", "utc-night"],
+)
+def test_local_days_are_the_calendar_days_in_the_zone_with_an_exclusive_end(interval, days):
+    assert local_days(interval, QUITO) == days
+
+
+def test_misnumbered_pairs_of_an_agenda_in_time_order_is_empty():
+    assert misnumbered_pairs([(2, at(14, 10)), (1, at(14)), (3, at(14, 20))]) == []
+    assert misnumbered_pairs([(1, at(14)), (2, at(14))]) == []
+    assert misnumbered_pairs([]) == []
+
+
+def test_misnumbered_pairs_gives_the_lower_number_first_whatever_the_input_order():
+    assert misnumbered_pairs([(2, at(18)), (1, at(18, 30))]) == [(1, 0)]
+    assert misnumbered_pairs([(1, at(18, 30)), (2, at(18))]) == [(0, 1)]
+
+
+def test_misnumbered_pairs_lists_every_contradiction_by_the_higher_then_the_lower_number():
+    items = [(3, at(14, 30)), (1, at(16)), (2, at(14)), (4, at(15))]
+
+    assert misnumbered_pairs(items) == [(1, 2), (1, 0), (1, 3)]
