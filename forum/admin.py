@@ -10,11 +10,13 @@ import zoneinfo
 from itertools import count
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import IntegrityError, models, router, transaction
 from django.forms.models import BaseInlineFormSet
+from django.http import HttpResponseRedirect
 
 from forum.models import ROOM_NAME_TAKEN, Forum, Organization, Person, Room
 
@@ -68,6 +70,58 @@ class KeyCheckingAutocompleteMixin:
                 db_field, self.admin_site, using=kwargs.get("using")
             )
         return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+CONCURRENT_SAVE_MESSAGE = (
+    "Another save changed the same rows at the same moment (perhaps a second click on Save), "
+    "so nothing was saved. This is the page as it is now: make your change again."
+)
+
+
+class SafeChangesMixin:
+    """For a ``ModelAdmin``: saves that cannot clash, and searches that cannot crash.
+
+    A POST to an add or change page runs in one transaction that first locks the row
+    whose lists it edits (``lock_target``: the object itself by default), so two saves of
+    the same lists (a double click on Save, two tabs) run one after the other and the
+    second is validated against what the first stored. If the database still refuses
+    the save (``IntegrityError``), nothing is saved and the page is shown again with
+    ``CONCURRENT_SAVE_MESSAGE`` instead of a 500. Search terms (change list and
+    autocomplete) lose NUL characters, which PostgreSQL refuses in a query.
+    """
+
+    def lock_target(self, request, object_id: str | None) -> tuple[type[models.Model], str] | None:
+        """(model, primary key) of the row to lock before saving, or None; the object by default."""
+        return (self.model, object_id) if object_id else None
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method != "POST":
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        try:
+            with transaction.atomic(using=router.db_for_write(self.model)):
+                target = self.lock_target(request, unquote(object_id) if object_id else None)
+                if target is not None:
+                    _lock_row(*target)
+                return super().changeform_view(request, object_id, form_url, extra_context)
+        except IntegrityError:
+            messages.error(request, CONCURRENT_SAVE_MESSAGE)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def get_search_results(self, request, queryset, search_term):
+        return super().get_search_results(request, queryset, search_term.replace("\x00", ""))
+
+
+def _lock_row(model: type[models.Model], pk: str) -> None:
+    """Lock row ``pk`` of ``model`` until the transaction ends (``SELECT … FOR UPDATE``).
+
+    A ``pk`` that is not a valid key locks nothing. On SQLite, which has no row locks,
+    writes are serialized by the database (``transaction_mode`` IMMEDIATE in settings).
+    """
+    try:
+        key = model._meta.pk.to_python(pk)
+    except ValidationError:
+        return
+    list(model._default_manager.select_for_update().filter(pk=key).values_list("pk", flat=True))
 
 
 class RoomInlineFormSet(BaseInlineFormSet):
@@ -125,7 +179,7 @@ class RoomInline(admin.TabularInline):
 
 
 @admin.register(Forum)
-class ForumAdmin(KeyCheckingAutocompleteMixin, admin.ModelAdmin):
+class ForumAdmin(SafeChangesMixin, KeyCheckingAutocompleteMixin, admin.ModelAdmin):
     """Forum editions, with their rooms; the time zone is picked from the IANA names."""
 
     list_display = ["title", "edition", "city", "country", "start_date", "end_date", "time_zone", "is_published"]
@@ -149,7 +203,7 @@ class ForumAdmin(KeyCheckingAutocompleteMixin, admin.ModelAdmin):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(SafeChangesMixin, admin.ModelAdmin):
     """Organizations, searchable by name and acronym for every autocomplete that picks one."""
 
     list_display = ["name", "acronym", "kind", "country", "website"]
@@ -165,7 +219,7 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Person)
-class PersonAdmin(KeyCheckingAutocompleteMixin, admin.ModelAdmin):
+class PersonAdmin(SafeChangesMixin, KeyCheckingAutocompleteMixin, admin.ModelAdmin):
     """People, searchable by name, position and organization for every autocomplete that picks one."""
 
     list_display = ["name", "position", "organization", "country"]

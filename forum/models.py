@@ -1,11 +1,11 @@
 """Event core: user accounts, forums (editions), organizations, people and rooms."""
 
 import zoneinfo
-from datetime import datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.formats import date_format
@@ -136,6 +136,14 @@ class Person(models.Model):
         return ", ".join(part for part in parts if part)
 
 
+FORUM_DATE_VALIDATORS = [
+    MinValueValidator(date(1900, 1, 1), message="Give a date from the year 1900 on."),
+    MaxValueValidator(date(2999, 12, 31), message="Give a date before the year 3000."),
+]
+MAX_FORUM_DAYS = 31
+"""The longest a forum may last, in days (a forum is an event, not a season)."""
+
+
 class Forum(models.Model):
     """One edition of a forum, e.g. the 6th Mayoral Forum in Quito on 22 January 2020.
 
@@ -153,8 +161,8 @@ class Forum(models.Model):
     city = models.CharField(max_length=100)
     country = models.CharField(max_length=100)
     venue = models.CharField(max_length=255, blank=True)
-    start_date = models.DateField()
-    end_date = models.DateField()
+    start_date = models.DateField(validators=FORUM_DATE_VALIDATORS)
+    end_date = models.DateField(validators=FORUM_DATE_VALIDATORS)
     time_zone = models.CharField(
         max_length=64,
         default="UTC",
@@ -185,15 +193,30 @@ class Forum(models.Model):
         """Check the dates against each other and, for a saved forum, against its sessions.
 
         Raises ``ValidationError`` on ``end_date`` when the forum ends before it starts
-        (code ``end_before_start``). Otherwise, a session that would start before
+        (code ``end_before_start``) or lasts more than ``MAX_FORUM_DAYS`` (``too_long``);
+        dates outside 1900–2999 are left to the fields' validators. Otherwise, a session that would start before
         ``start_date`` or end after ``end_date`` (days in ``time_zone``, as posted) is
         an error on that date (code ``session_outside``) naming the session and its day.
         """
         if not (self.start_date and self.end_date):
             return
+        for validate in FORUM_DATE_VALIDATORS:
+            try:
+                validate(self.start_date)
+                validate(self.end_date)
+            except ValidationError:
+                return  # the fields' validators report it
         if self.end_date < self.start_date:
             raise ValidationError(
                 {"end_date": ValidationError("The forum cannot end before it starts.", code="end_before_start")}
+            )
+        if (self.end_date - self.start_date).days >= MAX_FORUM_DAYS:
+            raise ValidationError(
+                {
+                    "end_date": ValidationError(
+                        "A forum lasts at most %(days)s days.", code="too_long", params={"days": MAX_FORUM_DAYS}
+                    )
+                }
             )
         if self.pk is None:
             return

@@ -13,12 +13,13 @@ from datetime import date, datetime, time, timedelta
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from forum.admin import KeyCheckingAutocompleteMixin
+from forum.admin import KeyCheckingAutocompleteMixin, SafeChangesMixin
 from forum.models import Forum
 from sessions_app.forms import (
     AgendaItemAdminForm,
@@ -177,7 +178,7 @@ class AgendaDayFilter(ForumDayFilter):
 
 
 @admin.register(Theme)
-class ThemeAdmin(admin.ModelAdmin):
+class ThemeAdmin(SafeChangesMixin, admin.ModelAdmin):
     """Themes under which a forum's parallel sessions are grouped."""
 
     list_display = ["title", "forum", "order"]
@@ -236,7 +237,7 @@ class AgendaItemInline(admin.TabularInline):
 
 
 @admin.register(Session)
-class SessionAdmin(ForumTimeZoneMixin, admin.ModelAdmin):
+class SessionAdmin(SafeChangesMixin, ForumTimeZoneMixin, admin.ModelAdmin):
     """Sessions with every section of their concept note and their agenda, in the forum's zone."""
 
     list_display = ["title", "forum", "kind", "theme", "day", "times", "room"]
@@ -281,7 +282,7 @@ class SpeakerRoleInline(KeyCheckingAutocompleteMixin, admin.TabularInline):
 
 
 @admin.register(AgendaItem)
-class AgendaItemAdmin(KeyCheckingAutocompleteMixin, ForumTimeZoneMixin, admin.ModelAdmin):
+class AgendaItemAdmin(SafeChangesMixin, KeyCheckingAutocompleteMixin, ForumTimeZoneMixin, admin.ModelAdmin):
     """One agenda item with its speaker roles, in the forum's zone."""
 
     form = AgendaItemAdminForm
@@ -296,6 +297,17 @@ class AgendaItemAdmin(KeyCheckingAutocompleteMixin, ForumTimeZoneMixin, admin.Mo
 
     def forum_for(self, request, obj):
         return agenda_item_form_forum(request, obj)
+
+    def lock_target(self, request, object_id):
+        """The session whose agenda is edited: the one posted, else the item's own."""
+        posted = request.POST.get("session")
+        if posted:
+            return Session, posted
+        try:
+            item_pk = AgendaItem._meta.pk.to_python(object_id)
+        except ValidationError:
+            return None
+        return Session, AgendaItem.objects.filter(pk=item_pk).values_list("session_id", flat=True).first()
 
     @admin.display(description="day (forum time)", ordering="start")
     def day(self, item: AgendaItem) -> str:

@@ -7,7 +7,6 @@ messages are printed in the current time zone, which the admin sets to the forum
 while it shows and reads these forms.
 """
 
-import re
 from datetime import datetime
 from itertools import islice
 
@@ -23,7 +22,6 @@ from django.utils.translation import ngettext
 from sessions_app.models import MAX_NUMBER, AgendaItem, SpeakerRole
 from sessions_app.scheduling import misnumbered_pairs, overlapping, overlapping_pairs
 
-FOOTNOTE_MARKER = re.compile(r"\[\^(\d+)\]")
 """A footnote marker ``[^N]`` in a session's context; group 1 is N."""
 
 
@@ -218,8 +216,7 @@ class ReferenceInlineFormSet(NumberedInlineFormSet):
         ]
         if any("number" in form.errors for form in kept):
             return
-        cited = {int(number) for number in FOOTNOTE_MARKER.findall(self.instance.context or "")}
-        missing = sorted(cited - {form.cleaned_data.get("number") for form in kept})
+        missing = sorted(self.instance.cited_footnotes - {form.cleaned_data.get("number") for form in kept})
         if missing:
             raise ValidationError(
                 ngettext(

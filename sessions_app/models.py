@@ -6,6 +6,7 @@ an agenda of timed items whose people appear in ordered speaker roles. Times are
 datetimes stored in UTC and shown in the forum's time zone.
 """
 
+import re
 from datetime import date, datetime
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
@@ -23,6 +24,12 @@ MAX_NUMBER = 999
 
 Numbers above it stay free, so an admin formset can park the rows it renumbers there
 (``sessions_app.forms.NumberedInlineFormSet``) without leaving the column's range.
+"""
+
+FOOTNOTE_MARKER = re.compile(r"\[\^([1-9][0-9]*)\]")
+"""A footnote marker in a session's context: ``[^N]``, N written without leading zeros.
+
+Anything else in square brackets ("[^0001]", "[^x]") is plain text, not a marker.
 """
 
 validate_number = MaxValueValidator(MAX_NUMBER, message="Use a number up to %(limit_value)s.")
@@ -137,6 +144,11 @@ class Session(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def cited_footnotes(self) -> set[int]:
+        """The footnote numbers that ``context`` cites with ``FOOTNOTE_MARKER``s."""
+        return {int(number) for number in FOOTNOTE_MARKER.findall(self.context or "")}
 
     @property
     def is_plenary(self) -> bool:

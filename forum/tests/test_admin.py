@@ -118,6 +118,26 @@ def test_forum_ending_before_it_starts_is_an_error_on_end_date(admin_client, qui
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [
+        ({"end_date": "9999-12-31"}, "end_date", "Give a date before the year 3000."),
+        ({"start_date": "0001-01-01"}, "start_date", "Give a date from the year 1900 on."),
+        ({"end_date": "2020-02-22"}, "end_date", "A forum lasts at most 31 days."),
+    ],
+    ids=["year-9999", "year-1", "too-long"],
+)
+def test_forum_dates_far_off_or_too_far_apart_are_field_errors(admin_client, quito_forum, changes, field, message):
+    before = stored(quito_forum)
+    data = {**forum_post(quito_forum), **changes}
+
+    response = admin_client.post(reverse("admin:forum_forum_change", args=[quito_forum.pk]), data)
+
+    assert response.status_code == 200
+    assert message in response.context["adminform"].form.errors[field]
+    assert stored(quito_forum) == before
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
         (
             {"start_date": "2020-01-23", "end_date": "2020-01-24"},
             "start_date",

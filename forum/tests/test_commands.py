@@ -2,7 +2,7 @@ import io
 
 import pytest
 from allauth.account.models import EmailAddress
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from forum.models import User
 
@@ -31,3 +31,17 @@ def test_create_organizer_twice_keeps_one_account_with_the_new_password(client):
 
     assert User.objects.count() == 1
     assert client.login(email="organizer@example.org", password="second-Password-2")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--email", "not-an-email"), "Enter a valid email address."),
+        (("--password", "x"), "This password is too short."),
+    ],
+)
+def test_create_organizer_refuses_a_bad_address_or_weak_password(args, message):
+    with pytest.raises(CommandError, match=message):
+        run(*args)
+
+    assert not User.objects.exists()

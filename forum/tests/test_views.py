@@ -374,3 +374,14 @@ def test_500_page_renders_without_context(rf):
     text = page_text(response.content)
     assert "Something went wrong" in text
     assert "See all forums" in text
+
+
+def test_sign_in_page_uses_the_site_layout(client):
+    response = client.get(reverse("account_login"))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'lang="en"' in html
+    assert "bootstrap/css/bootstrap.min.css" in html
+    title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)
+    assert " ".join(title.split()) == "Sign In · Mayoral Forum"

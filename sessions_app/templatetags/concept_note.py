@@ -11,12 +11,11 @@ from django import template
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from sessions_app.models import SpeakerRole
+from sessions_app.models import FOOTNOTE_MARKER, SpeakerRole
 
 register = template.Library()
 
-_FOOTNOTE_RUN = re.compile(r"(?:\s?\[\^\d+\])+")
-_FOOTNOTE_NUMBER = re.compile(r"\[\^(\d+)\]")
+_FOOTNOTE_RUN = re.compile(rf"(?:\s?{FOOTNOTE_MARKER.pattern})+")
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 
 _ROLE_PLURALS = {
@@ -55,7 +54,7 @@ def footnoted(text: str, id_prefix: str = "") -> SafeString:
         )
 
     def marker_run(match: re.Match) -> str:
-        links = ",".join(link(number) for number in _FOOTNOTE_NUMBER.findall(match.group(0)))
+        links = ",".join(link(number) for number in FOOTNOTE_MARKER.findall(match.group(0)))
         return f'<sup class="footnote-ref">{links}</sup>'
 
     parts = [part.strip() for part in _PARAGRAPH_BREAK.split(text or "") if part.strip()]

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -1130,3 +1130,36 @@ def test_room_choices_are_the_sessions_forum_rooms(admin_client, quito_session):
 
     assert [room.name for room in main_form(response).fields["room"].queryset] == ["Sala Metropolitana"]
     assert Room.objects.count() == 2
+
+
+def test_session_change_refused_by_the_database_at_save_shows_the_page_again_with_a_message(
+    admin_client, quito_session, monkeypatch
+):
+    """A concurrent save can still take a number between validation and save: no 500, nothing saved."""
+    data = session_post(quito_session)
+    add_row(data, "key_questions", order=6, text="A sixth question?")
+    data["title"] = "Changed title"
+    before = snapshot()
+
+    def refuse(*args, **kwargs):
+        raise IntegrityError('duplicate key value violates unique constraint "key_question_order_unique"')
+
+    monkeypatch.setattr(KeyQuestion, "save", refuse)
+    response = admin_client.post(change_url(quito_session), data, follow=True)
+
+    assert response.status_code == 200
+    assert response.redirect_chain == [(change_url(quito_session), 302)]
+    assert "Another save changed the same rows at the same moment" in response.content.decode()
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/forum/person/?q=Garc%00",
+        "/admin/sessions_app/session/?q=%00",
+        "/admin/autocomplete/?term=a%00b&app_label=sessions_app&model_name=speakerrole&field_name=person",
+    ],
+)
+def test_admin_search_with_a_nul_character_answers_200(admin_client, quito_forum, url):
+    assert admin_client.get(url).status_code == 200

@@ -132,3 +132,22 @@ def test_load_quito_forum_stores_each_appearance_as_printed(quito_session):
         (item.start.astimezone(quito_session.forum.tzinfo).strftime("%H:%M"), item.title)
         for item in quito_session.agenda_items.order_by("order")
     ][0] == ("14:00", "Introduction of session objectives and participants")
+
+
+def test_load_quito_forum_after_the_forum_is_deleted_reuses_a_renamed_organization(quito_forum):
+    Organization.objects.filter(slug="undp").update(slug="pnud")
+    quito_forum.delete()
+
+    call_command("load_quito_forum", stdout=io.StringIO())
+
+    assert Organization.objects.filter(name="United Nations Development Program").count() == 1
+    assert Session.objects.get().organizers.filter(organization__slug="pnud").exists()
+
+
+def test_load_quito_forum_recognizes_the_forum_under_a_new_slug(quito_forum):
+    quito_forum.slug = "quito"
+    quito_forum.save()
+
+    call_command("load_quito_forum", stdout=io.StringIO())
+
+    assert list(Forum.objects.values_list("slug", flat=True)) == ["quito"]

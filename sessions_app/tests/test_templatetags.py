@@ -113,3 +113,11 @@ def test_role_groups_does_not_merge_a_role_that_comes_back_later():
 
 def test_role_groups_of_no_roles_is_empty():
     assert role_groups([]) == []
+
+
+def test_footnoted_leaves_numbers_with_leading_zeros_as_plain_text():
+    html = footnoted("See x[^0001] and y[^1].")
+
+    assert "[^0001]" in html
+    assert 'href="#ref-0001"' not in html
+    assert 'href="#ref-1"' in html

@@ -3,7 +3,10 @@
 import secrets
 
 from allauth.account.models import EmailAddress
-from django.core.management.base import BaseCommand
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.core.validators import validate_email
 from django.db import transaction
 
 from forum.models import User
@@ -12,7 +15,8 @@ from forum.models import User
 class Command(BaseCommand):
     help = (
         "Create the organizer account (or give it a new password) and print its e-mail and "
-        "password. The address is marked verified so the organizer can sign in at once."
+        "password. The address is marked verified so the organizer can sign in at once. "
+        "A malformed address or a weak --password is refused."
     )
 
     def add_arguments(self, parser) -> None:
@@ -23,6 +27,11 @@ class Command(BaseCommand):
     def handle(self, *args, email: str, password: str | None, **options) -> None:
         password = password or secrets.token_urlsafe(12)
         user = User.objects.filter(email__iexact=email).first()
+        try:
+            validate_email(email)
+            validate_password(password, user)
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from error
         if user is None:
             user = User.objects.create_superuser(email=email, password=password)
         else:

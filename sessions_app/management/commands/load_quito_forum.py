@@ -4,6 +4,7 @@ from datetime import date, datetime, time
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.db.models import Q
 
 from forum.models import Forum, Organization, Person
 from sessions_app.models import AgendaItem, KeyQuestion, Reference, Session, SessionOrganizer, SpeakerRole, Theme
@@ -13,20 +14,24 @@ from sessions_app.seeds import quito_2020 as seed
 class Command(BaseCommand):
     help = (
         "Load the Quito 2020 Mayoral Forum from its concept note. If the forum is already "
-        "there, nothing is changed, so organizers' edits survive; delete the forum in the "
-        "admin to load the original again. Organizations and people that already exist "
-        "(same slug) are used as they are."
+        "there (same slug, or same title and start date), nothing is changed, so organizers' "
+        "edits survive; delete the forum in the admin to load the original again. "
+        "Organizations (same slug or name) and people (same slug) that already exist are "
+        "used as they are."
     )
 
     @transaction.atomic
     def handle(self, *args, **options) -> None:
         forum_fields = dict(seed.FORUM)
         slug = forum_fields.pop("slug")
-        if Forum.objects.filter(slug=slug).exists():
-            self.stdout.write(f"The forum “{slug}” is already loaded; nothing was changed.")
+        same_forum = Q(slug=slug) | Q(title=forum_fields["title"], start_date=forum_fields["start_date"])
+        loaded = Forum.objects.filter(same_forum).first()
+        if loaded is not None:
+            self.stdout.write(f"The forum “{loaded.slug}” is already loaded; nothing was changed.")
             return
         organizations = {
-            org_slug: Organization.objects.get_or_create(slug=org_slug, defaults=fields)[0]
+            org_slug: Organization.objects.filter(Q(slug=org_slug) | Q(name=fields["name"])).first()
+            or Organization.objects.create(slug=org_slug, **fields)
             for org_slug, fields in seed.ORGANIZATIONS.items()
         }
         people = {
