@@ -24,7 +24,9 @@ class ThemeGroup:
 
 @dataclass
 class TimeSlot:
-    """Sessions that start at the same moment: plenaries first, then parallel sessions by theme.
+    """Sessions whose times overlap (directly or through another session of the slot):
+    plenaries first, then parallel sessions by theme, so staggered parallel sessions
+    (11:00 and 11:30) still sit side by side.
 
     ``start`` and ``end`` are aware datetimes; ``end`` is the latest end of the slot's sessions.
     """
@@ -51,10 +53,11 @@ def programme_sessions(*, forum: Forum) -> QuerySet[Session]:
 def programme_group(sessions: list[Session], *, tz: tzinfo) -> list[ProgrammeDay]:
     """Group ``sessions`` (sorted by start) into days and time slots of time zone ``tz``.
 
-    A slot holds the sessions that start at the same moment. In a slot, plenary sessions
-    come first in their given order; parallel sessions are grouped under their theme,
-    themes by their ``order`` and the unthemed last. Pure function: no query is made
-    beyond the relations already loaded (``theme``).
+    A slot holds the sessions that overlap in time: a session starting before the
+    current slot ends joins it. In a slot, plenary sessions come first in their given
+    order; parallel sessions are grouped under their theme, themes by their ``order``
+    and the unthemed last. Pure function: no query is made beyond the relations
+    already loaded (``theme``).
     """
     days: list[ProgrammeDay] = []
     for session in sessions:
@@ -62,7 +65,7 @@ def programme_group(sessions: list[Session], *, tz: tzinfo) -> list[ProgrammeDay
         if not days or days[-1].date != local_day:
             days.append(ProgrammeDay(date=local_day))
         slots = days[-1].slots
-        if not slots or slots[-1].start != session.start:
+        if not slots or session.start >= slots[-1].end:
             slots.append(TimeSlot(start=session.start, end=session.end))
         slot = slots[-1]
         slot.end = max(slot.end, session.end)

@@ -361,3 +361,20 @@ def test_programme_leaves_out_sessions_of_other_forums(client, quito_forum):
     text = page_text(client.get(programme_url(quito_forum)).content)
 
     assert "A session of another forum" not in text
+
+
+def test_programme_puts_staggered_parallel_sessions_side_by_side_and_names_the_offset(client):
+    forum = ForumFactory()
+    first, second = ThemeFactory(forum=forum, order=1), ThemeFactory(forum=forum, order=2)
+    SessionFactory(forum=forum, theme=first, title="Starts at eleven", start=quito_time(11))
+    SessionFactory(forum=forum, theme=second, title="Starts at half past", start=quito_time(11, 30))
+    SessionFactory(forum=forum, theme=first, title="Afternoon", start=quito_time(15))
+
+    html = client.get(programme_url(forum)).content.decode()
+
+    slots = [page_text(slot) for slot in html.split('<div class="programme-slot">')[1:]]
+    assert len(slots) == 2
+    assert "11:00–14:00" in slots[0]
+    assert "Starts at eleven" in slots[0] and "Starts at half past" in slots[0]
+    assert "Afternoon" in slots[1]
+    assert "Wednesday 22 January 2020 (UTC-0500)" in page_text(html)
