@@ -1,7 +1,10 @@
 """PDF downloads (programme, session agenda) and their preparation status pages.
 
 The ``.pdf`` URLs answer GET (the current PDF, or a redirect to its status page) and
-POST (retry); the status page of a document is addressed by its id.
+POST (retry). A status page is addressed under its subject's ``.pdf`` URL, so that once
+its document is gone (superseded or replaced) it can send the visitor to the current one.
+Both status patterns are named ``document-status``: ``reverse`` picks the one whose
+arguments are given (with ``session_slug``, the agenda's).
 """
 
 from django.urls import path
@@ -10,14 +13,19 @@ from sessions_app import document_views
 
 app_name = "documents"
 urlpatterns = [
-    path("<slug:forum_slug>/programme.pdf", document_views.ProgrammePdfView.as_view(), name="programme-pdf"),
+    path("<slug:forum_slug>/programme.pdf", document_views.SubjectPdfView.as_view(), name="programme-pdf"),
+    path(
+        "<slug:forum_slug>/programme.pdf/status/<int:pk>/",
+        document_views.DocumentStatusView.as_view(),
+        name="document-status",
+    ),
     path(
         "<slug:forum_slug>/sessions/<slug:session_slug>/agenda.pdf",
-        document_views.SessionAgendaPdfView.as_view(),
+        document_views.SubjectPdfView.as_view(),
         name="session-agenda-pdf",
     ),
     path(
-        "<slug:forum_slug>/documents/<int:pk>/",
+        "<slug:forum_slug>/sessions/<slug:session_slug>/agenda.pdf/status/<int:pk>/",
         document_views.DocumentStatusView.as_view(),
         name="document-status",
     ),

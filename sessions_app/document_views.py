@@ -6,12 +6,14 @@ Each printed subject has one stable URL: ``<forum>/programme.pdf`` and
 stored file if it is ready, or redirects to that document's status page. A POST retries
 the current document when rendering failed or has been pending too long.
 
-The status page (``<forum>/documents/<pk>/``) refreshes itself to the subject's URL,
-never to itself, and its download link and retry form point there too: a document row
-can be deleted while a visitor waits on it (superseded by the document of a newer edit),
-but the subject's URL always resolves to the current document.
+A document row can be deleted while a visitor waits on it (superseded by the document of
+a newer edit, or replaced), but the subject's URL always resolves to the current
+document. So the status page (``<subject URL>/status/<pk>/``) refreshes itself to the
+subject's URL, never to itself, its download link and retry form point there too, and a
+status URL whose document is gone (a reload, the Back button, a bookmark) redirects there.
 
-Every view answers 404 unless the forum is published.
+Every view answers 404 unless the forum is published and, for an agenda, the session is
+one of its sessions.
 """
 
 import re
@@ -26,10 +28,10 @@ from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
-from django.views.generic import DetailView
+from django.views.generic.base import TemplateResponseMixin
 
 from forum.models import Forum
-from sessions_app.models import GeneratedDocument
+from sessions_app.models import GeneratedDocument, Session
 from sessions_app.services import document_request, document_retry
 
 STATUS_REFRESH_SECONDS = 2
@@ -42,24 +44,26 @@ FILENAME_MAX_BYTES = 150
 _FILENAME_RESERVED = re.compile(r'[/\\:*?"<>|]+')
 
 
-class ForumDocumentMixin:
-    """Looks up the published forum of the URL's ``forum_slug`` (404 otherwise) as ``self.forum``."""
+class SubjectMixin:
+    """Looks up the printed subject of the URL, answering 404 if there is none.
+
+    ``self.forum`` is the published forum ``forum_slug``; ``self.session`` is its session
+    ``session_slug`` (an agenda), or ``None`` without ``session_slug`` (the programme).
+    """
 
     def dispatch(self, request, *args, **kwargs):
         self.forum = get_object_or_404(Forum, slug=kwargs["forum_slug"], is_published=True)
+        session_slug = kwargs.get("session_slug")
+        self.session = get_object_or_404(self.forum.sessions, slug=session_slug) if session_slug else None
         return super().dispatch(request, *args, **kwargs)
 
 
-class SubjectPdfView(ForumDocumentMixin, View):
+class SubjectPdfView(SubjectMixin, View):
     """A printed subject's URL. GET: the current PDF, or a redirect to its status page.
 
     POST: queue the current document again if its status page offers a retry (see
     ``retry_offered``), then redirect to its status page.
     """
-
-    def get_document(self) -> GeneratedDocument:
-        """The document of the subject's current content (``services.document_request``)."""
-        raise NotImplementedError
 
     def get(self, request, *args, **kwargs) -> HttpResponse:
         return _file_or_status(self.get_document())
@@ -70,50 +74,38 @@ class SubjectPdfView(ForumDocumentMixin, View):
             document = document_retry(document=document)
         return HttpResponseRedirect(_status_url(document))
 
-
-class ProgrammePdfView(SubjectPdfView):
-    """The forum's programme as PDF."""
-
     def get_document(self) -> GeneratedDocument:
-        return document_request(forum=self.forum)
-
-
-class SessionAgendaPdfView(SubjectPdfView):
-    """A session's agenda as PDF (404 for a session of another forum)."""
-
-    def get_document(self) -> GeneratedDocument:
-        session = get_object_or_404(self.forum.sessions, slug=self.kwargs["session_slug"])
-        return document_request(forum=self.forum, session=session)
+        """The document of the subject's current content (``services.document_request``)."""
+        return document_request(forum=self.forum, session=self.session)
 
 
 @method_decorator(never_cache, name="dispatch")
-class DocumentStatusView(ForumDocumentMixin, DetailView):
-    """Where a document stands: preparing (refreshes itself), ready (download) or failed (retry).
+class DocumentStatusView(SubjectMixin, TemplateResponseMixin, View):
+    """Where document ``pk`` stands: preparing (refreshes itself), ready (download) or failed (retry).
 
-    Refreshes, downloads and retries go to the subject's URL (see the module docstring).
+    Refreshes, downloads and retries go to the subject's URL, and so does a redirect
+    (302) if the subject has no document ``pk`` (see the module docstring).
     """
 
     template_name = "documents/status.html"
-    context_object_name = "document"
 
-    def get_queryset(self):
-        return GeneratedDocument.objects.filter(forum=self.forum).select_related("forum", "session")
-
-    def get_context_data(self, **kwargs) -> dict:
-        document = self.object
-        return super().get_context_data(
-            forum=self.forum,
-            subject_title=_subject_title(document),
-            subject_url=subject_url(document),
-            refresh_seconds=STATUS_REFRESH_SECONDS,
-            offer_retry=retry_offered(document),
-            **kwargs,
+    def get(self, request, *args, **kwargs) -> HttpResponse:
+        url = subject_url(self.forum, self.session)
+        document = GeneratedDocument.objects.filter(forum=self.forum, session=self.session, pk=kwargs["pk"]).first()
+        if document is None:
+            return HttpResponseRedirect(url)
+        response = self.render_to_response(
+            {
+                "forum": self.forum,
+                "document": document,
+                "subject_title": _subject_title(self.forum, self.session),
+                "subject_url": url,
+                "refresh_seconds": STATUS_REFRESH_SECONDS,
+                "offer_retry": retry_offered(document),
+            }
         )
-
-    def render_to_response(self, context, **response_kwargs) -> HttpResponse:
-        response = super().render_to_response(context, **response_kwargs)
-        if self.object.status == GeneratedDocument.Status.PENDING:
-            response["Refresh"] = f"{STATUS_REFRESH_SECONDS};url={context['subject_url']}"
+        if document.status == GeneratedDocument.Status.PENDING:
+            response["Refresh"] = f"{STATUS_REFRESH_SECONDS};url={url}"
         return response
 
 
@@ -126,14 +118,17 @@ def retry_offered(document: GeneratedDocument) -> bool:
     )
 
 
-def subject_url(document: GeneratedDocument) -> str:
-    """The stable URL of what ``document`` prints: the session's ``agenda.pdf`` or the forum's ``programme.pdf``."""
-    if document.session_id:
-        return reverse(
-            "documents:session-agenda-pdf",
-            kwargs={"forum_slug": document.forum.slug, "session_slug": document.session.slug},
-        )
-    return reverse("documents:programme-pdf", kwargs={"forum_slug": document.forum.slug})
+def subject_url(forum: Forum, session: Session | None) -> str:
+    """The stable URL of a printed subject: ``session``'s ``agenda.pdf``, or else ``forum``'s ``programme.pdf``."""
+    name = "documents:session-agenda-pdf" if session is not None else "documents:programme-pdf"
+    return reverse(name, kwargs=_subject_kwargs(forum, session))
+
+
+def _subject_kwargs(forum: Forum, session: Session | None) -> dict[str, str]:
+    """The URL arguments naming a printed subject: ``forum_slug``, and ``session_slug`` for an agenda."""
+    if session is not None:
+        return {"forum_slug": forum.slug, "session_slug": session.slug}
+    return {"forum_slug": forum.slug}
 
 
 def _file_or_status(document: GeneratedDocument) -> HttpResponse:
@@ -141,19 +136,21 @@ def _file_or_status(document: GeneratedDocument) -> HttpResponse:
     if document.status != GeneratedDocument.Status.READY:
         return HttpResponseRedirect(_status_url(document))
     response = FileResponse(document.file.open("rb"), content_type="application/pdf")
-    response["Content-Disposition"] = content_disposition(_subject_title(document))
+    response["Content-Disposition"] = content_disposition(_subject_title(document.forum, document.session))
     return response
 
 
 def _status_url(document: GeneratedDocument) -> str:
-    return reverse("documents:document-status", kwargs={"forum_slug": document.forum.slug, "pk": document.pk})
+    """The status page of ``document``, under its subject's URL."""
+    kwargs = _subject_kwargs(document.forum, document.session) | {"pk": document.pk}
+    return reverse("documents:document-status", kwargs=kwargs)
 
 
-def _subject_title(document: GeneratedDocument) -> str:
-    """What the document prints, e.g. "Agenda — <session title>" or "Programme — <forum title>"."""
-    if document.session_id:
-        return f"Agenda — {document.session.title}"
-    return f"Programme — {document.forum.title}"
+def _subject_title(forum: Forum, session: Session | None) -> str:
+    """What a document prints, e.g. "Agenda — <session title>" or "Programme — <forum title>"."""
+    if session is not None:
+        return f"Agenda — {session.title}"
+    return f"Programme — {forum.title}"
 
 
 def content_disposition(title: str) -> str:

@@ -13,7 +13,7 @@ from forum import urls as root_urls
 from forum.tests.factories import ForumFactory, UserFactory
 from sessions_app import pdf, services
 from sessions_app.document_views import ascii_filename, download_filename
-from sessions_app.models import GeneratedDocument
+from sessions_app.models import GeneratedDocument, Session
 from sessions_app.tasks import document_render_task
 from sessions_app.tests.factories import SessionFactory
 from sessions_app.tests.pdf_support import pdf_text
@@ -33,8 +33,15 @@ def programme_url(forum) -> str:
     return reverse("documents:programme-pdf", kwargs={"forum_slug": forum.slug})
 
 
-def document_url(name: str, document: GeneratedDocument, forum=None) -> str:
-    return reverse(f"documents:{name}", kwargs={"forum_slug": (forum or document.forum).slug, "pk": document.pk})
+def status_page(pk: int, forum_slug: str, session_slug: str | None = None) -> str:
+    """Document ``pk``'s status page under session ``session_slug``'s agenda.pdf, or else the programme.pdf."""
+    kwargs = {"forum_slug": forum_slug, "pk": pk} | ({"session_slug": session_slug} if session_slug else {})
+    return reverse("documents:document-status", kwargs=kwargs)
+
+
+def status_url(document: GeneratedDocument) -> str:
+    """The status page of ``document``, under its subject's URL."""
+    return status_page(document.pk, document.forum.slug, document.session.slug if document.session else None)
 
 
 @pytest.fixture
@@ -82,7 +89,8 @@ def test_agenda_pdf_redirects_to_the_status_page_while_pending(client, quito_ses
 
     document = GeneratedDocument.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == document_url("document-status", document)
+    assert response["Location"] == status_url(document)
+    assert response["Location"] == f"{agenda_url(quito_session)}/status/{document.pk}/"
     assert document.status == Status.PENDING
 
 
@@ -107,7 +115,7 @@ def test_status_page_offers_a_retry_when_pending_for_too_long(client, quito_sess
     document = GeneratedDocument.objects.get()
     GeneratedDocument.objects.filter(pk=document.pk).update(updated_at=document.updated_at - timedelta(minutes=5))
 
-    html = client.get(document_url("document-status", document)).content.decode()
+    html = client.get(status_url(document)).content.decode()
 
     assert "Preparing your PDF…" in html
     assert "taking longer than expected" in html
@@ -128,6 +136,9 @@ def test_status_page_leads_to_the_current_pdf_after_its_document_is_superseded(c
     refreshed = client.get(refresh_target(page_a, url_a))
     assert refreshed.status_code == 302
     assert refreshed["Location"] == url_b
+    reloaded = client.get(url_a)  # a reload, the Back button or a bookmark
+    assert reloaded.status_code == 302
+    assert reloaded["Location"] == agenda_url(quito_session)
 
     services.document_render(document_id=current.pk)
     download = client.get(refresh_target(client.get(url_b), url_b))
@@ -311,7 +322,7 @@ def test_failed_status_page_shows_the_error_to_staff(client, quito_session, monk
     GeneratedDocument.objects.filter(pk=document.pk).update(status=Status.FAILED, error="OSError: no font")
     client.force_login(UserFactory(is_staff=True))
 
-    assert "OSError: no font" in client.get(document_url("document-status", document)).content.decode()
+    assert "OSError: no font" in client.get(status_url(document)).content.decode()
 
 
 def test_retry_of_a_document_being_prepared_does_not_queue_it_again(
@@ -362,22 +373,55 @@ def test_unknown_or_unpublished_forum_and_unknown_session_are_404(client, quito_
     assert GeneratedDocument.objects.count() == 0
 
 
-def test_status_page_is_404_for_a_wrong_pk_or_another_forum(client, quito_session):
+def test_status_page_of_a_replaced_programme_redirects_to_the_programme_pdf(
+    client, quito_forum, quito_session, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        old_status_url = client.get(programme_url(quito_forum))["Location"]
+    old = GeneratedDocument.objects.get()
+    Session.objects.filter(pk=quito_session.pk).update(title="What is new in the programme?")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.get(programme_url(quito_forum))  # the new document replaces the old one
+    assert not GeneratedDocument.objects.filter(pk=old.pk).exists()
+
+    response = client.get(old_status_url)
+
+    assert old_status_url == f"{programme_url(quito_forum)}/status/{old.pk}/"
+    assert response.status_code == 302
+    assert response["Location"] == programme_url(quito_forum)
+    assert "What is new in the programme?" in pdf_text(body(client.get(response["Location"])))
+
+
+def test_status_page_of_a_missing_or_other_subjects_document_redirects_to_its_subject(client, quito_session):
+    document = ready_document(quito_session)
+    other_session = SessionFactory(forum=quito_session.forum)
+    forum_slug = quito_session.forum.slug
+
+    missing = client.get(status_page(document.pk + 1, forum_slug, quito_session.slug))
+    under_the_programme = client.get(status_page(document.pk, forum_slug))
+    under_another_session = client.get(status_page(document.pk, forum_slug, other_session.slug))
+
+    assert missing.status_code == under_the_programme.status_code == under_another_session.status_code == 302
+    assert missing["Location"] == agenda_url(quito_session)
+    assert under_the_programme["Location"] == programme_url(quito_session.forum)
+    assert under_another_session["Location"] == agenda_url(other_session)
+    assert client.get(status_url(document)).status_code == 200
+
+
+def test_status_page_of_an_unknown_forum_or_session_is_404(client, quito_session):
     document = ready_document(quito_session)
     other_forum = ForumFactory()
 
-    assert client.get(document_url("document-status", document, forum=other_forum)).status_code == 404
-    missing = reverse(
-        "documents:document-status", kwargs={"forum_slug": quito_session.forum.slug, "pk": document.pk + 1}
-    )
-    assert client.get(missing).status_code == 404
+    assert client.get(status_page(document.pk, other_forum.slug, quito_session.slug)).status_code == 404
+    assert client.get(status_page(document.pk, quito_session.forum.slug, "nothing")).status_code == 404
+    assert client.get(status_page(document.pk, "nowhere")).status_code == 404
 
 
 def test_documents_of_an_unpublished_forum_are_404(client, db, queued):
     session = SessionFactory(forum=ForumFactory(is_published=False))
     document = ready_document(session)
 
-    assert client.get(document_url("document-status", document)).status_code == 404
+    assert client.get(status_url(document)).status_code == 404
     assert client.post(agenda_url(session)).status_code == 404
     assert client.post(programme_url(session.forum)).status_code == 404
     assert GeneratedDocument.objects.get() == document
