@@ -55,53 +55,30 @@ def session_post(session: Session) -> dict[str, str]:
         "methodology": session.methodology,
         "expected_result": session.expected_result,
     }
-    organizers = list(session.organizers.order_by("order"))
-    data.update(management("organizers", len(organizers), len(organizers)))
-    for i, row in enumerate(organizers):
-        data.update(
-            {
-                f"organizers-{i}-id": str(row.pk),
-                f"organizers-{i}-session": str(session.pk),
-                f"organizers-{i}-order": str(row.order),
-                f"organizers-{i}-organization": str(row.organization_id),
-                f"organizers-{i}-role": row.role,
-            }
-        )
-    references = list(session.references.order_by("number"))
-    data.update(management("references", len(references), len(references)))
-    for i, row in enumerate(references):
-        data.update(
-            {
-                f"references-{i}-id": str(row.pk),
-                f"references-{i}-session": str(session.pk),
-                f"references-{i}-number": str(row.number),
-                f"references-{i}-citation": row.citation,
-            }
-        )
-    questions = list(session.key_questions.order_by("order"))
-    data.update(management("key_questions", len(questions), len(questions)))
-    for i, row in enumerate(questions):
-        data.update(
-            {
-                f"key_questions-{i}-id": str(row.pk),
-                f"key_questions-{i}-session": str(session.pk),
-                f"key_questions-{i}-order": str(row.order),
-                f"key_questions-{i}-text": row.text,
-            }
-        )
-    items = list(session.agenda_items.order_by("order"))
-    data.update(management("agenda_items", len(items), len(items)))
-    for i, row in enumerate(items):
-        data.update(
-            {
-                f"agenda_items-{i}-id": str(row.pk),
-                f"agenda_items-{i}-session": str(session.pk),
-                f"agenda_items-{i}-order": str(row.order),
-                **split(f"agenda_items-{i}-start", row.start),
-                **split(f"agenda_items-{i}-end", row.end),
-                f"agenda_items-{i}-title": row.title,
-            }
-        )
+    inlines = {
+        "organizers": (
+            session.organizers.order_by("order"),
+            lambda row: {"order": row.order, "organization": row.organization_id, "role": row.role},
+        ),
+        "references": (
+            session.references.order_by("number"),
+            lambda row: {"number": row.number, "citation": row.citation},
+        ),
+        "key_questions": (
+            session.key_questions.order_by("order"),
+            lambda row: {"order": row.order, "text": row.text},
+        ),
+        "agenda_items": (
+            session.agenda_items.order_by("order"),
+            lambda row: {"order": row.order, **times(row.start, row.end), "title": row.title},
+        ),
+    }
+    for prefix, (rows, fields) in inlines.items():
+        rows = list(rows)
+        data.update(management(prefix, len(rows), len(rows)))
+        for i, row in enumerate(rows):
+            values = {"id": row.pk, "session": session.pk, **fields(row)}
+            data.update({f"{prefix}-{i}-{name}": str(value) for name, value in values.items()})
     return data
 
 
