@@ -79,15 +79,14 @@ CONCURRENT_SAVE_MESSAGE = (
 
 
 class SafeChangesMixin:
-    """For a ``ModelAdmin``: saves that cannot clash, and searches that cannot crash.
+    """For a ``ModelAdmin``: saves that cannot clash.
 
     A POST to an add or change page runs in one transaction that first locks the row
     whose lists it edits (``lock_target``: the object itself by default), so two saves of
     the same lists (a double click on Save, two tabs) run one after the other and the
     second is validated against what the first stored. If the database still refuses
     the save (``IntegrityError``), nothing is saved and the page is shown again with
-    ``CONCURRENT_SAVE_MESSAGE`` instead of a 500. Search terms (change list and
-    autocomplete) lose NUL characters, which PostgreSQL refuses in a query.
+    ``CONCURRENT_SAVE_MESSAGE`` instead of a 500.
     """
 
     def lock_target(self, request, object_id: str | None) -> tuple[type[models.Model], str] | None:
@@ -106,9 +105,6 @@ class SafeChangesMixin:
         except IntegrityError:
             messages.error(request, CONCURRENT_SAVE_MESSAGE)
             return HttpResponseRedirect(request.get_full_path())
-
-    def get_search_results(self, request, queryset, search_term):
-        return super().get_search_results(request, queryset, search_term.replace("\x00", ""))
 
 
 def _lock_row(model: type[models.Model], pk: str) -> None:

@@ -128,6 +128,15 @@ def agenda_item_form_forum(request, item: AgendaItem | None) -> Forum | None:
     return _forum_of_session(request.GET.get("session")) or _only_forum()
 
 
+def _value_of(model, pk: str | None, field: str):
+    """``field`` of ``model``'s row ``pk`` (as posted or in the URL), or None if there is no such row."""
+    try:
+        key = model._meta.pk.to_python(pk)
+    except ValidationError:
+        return None
+    return model.objects.filter(pk=key).values_list(field, flat=True).first() if key is not None else None
+
+
 class ForumDayFilter(admin.SimpleListFilter):
     """Filter rows by the calendar day, in the forum's time zone, on which they start.
 
@@ -257,6 +266,17 @@ class SessionAdmin(SafeChangesMixin, ForumTimeZoneMixin, admin.ModelAdmin):
     def forum_for(self, request, obj):
         return session_form_forum(request, obj)
 
+    def lock_target(self, request, object_id):
+        """The session's forum (the one posted, else its own).
+
+        Rooms and people are checked against the forum's other sessions, so saves that
+        touch one forum's programme run one after the other and each sees the last.
+        """
+        posted = request.POST.get("forum")
+        if posted:
+            return Forum, posted
+        return Forum, _value_of(Session, object_id, "forum_id")
+
     def narrow_choices(self, form_class, forum):
         form_class.base_fields["theme"].queryset = forum.themes.all()
         form_class.base_fields["room"].queryset = forum.rooms.all()
@@ -299,15 +319,11 @@ class AgendaItemAdmin(SafeChangesMixin, KeyCheckingAutocompleteMixin, ForumTimeZ
         return agenda_item_form_forum(request, obj)
 
     def lock_target(self, request, object_id):
-        """The session whose agenda is edited: the one posted, else the item's own."""
+        """The forum of the posted session, else of the item's own (see ``SessionAdmin.lock_target``)."""
         posted = request.POST.get("session")
         if posted:
-            return Session, posted
-        try:
-            item_pk = AgendaItem._meta.pk.to_python(object_id)
-        except ValidationError:
-            return None
-        return Session, AgendaItem.objects.filter(pk=item_pk).values_list("session_id", flat=True).first()
+            return Forum, _value_of(Session, posted, "forum_id")
+        return Forum, _value_of(AgendaItem, object_id, "session__forum_id")
 
     @admin.display(description="day (forum time)", ordering="start")
     def day(self, item: AgendaItem) -> str:
