@@ -15,9 +15,9 @@ from django.contrib.admin.utils import unquote
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, router, transaction
-from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
 
+from forum.formsets import LiveFormsInlineFormSet
 from forum.models import ROOM_NAME_TAKEN, Forum, Organization, Person, Room
 
 TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
@@ -120,7 +120,7 @@ def _lock_row(model: type[models.Model], pk: str) -> None:
     list(model._default_manager.select_for_update().filter(pk=key).values_list("pk", flat=True))
 
 
-class RoomInlineFormSet(BaseInlineFormSet):
+class RoomInlineFormSet(LiveFormsInlineFormSet):
     """A forum's rooms, whose names are unique within the forum regardless of case.
 
     The database constraint compares lower-cased names, which Django's inline forms do
@@ -133,13 +133,7 @@ class RoomInlineFormSet(BaseInlineFormSet):
 
     def clean(self) -> None:
         super().clean()
-        live = [
-            form
-            for form in self.forms
-            if (form.has_changed() or form in self.initial_forms)
-            and form.is_valid()
-            and not self._should_delete_form(form)
-        ]
+        live = self.live_forms()
         shown = {form.instance.pk for form in self.initial_forms}
         taken = {name.lower() for name in self.get_queryset().exclude(pk__in=shown).values_list("name", flat=True)}
         for form in live:

@@ -14,11 +14,11 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db import connections
 from django.db.models import Case, Value, When
-from django.forms.models import BaseInlineFormSet
 from django.utils import timezone
 from django.utils.text import get_text_list
 from django.utils.translation import ngettext
 
+from forum.formsets import LiveFormsInlineFormSet
 from sessions_app.models import MAX_NUMBER, AgendaItem, SpeakerRole
 from sessions_app.scheduling import misnumbered_pairs, overlapping, overlapping_pairs
 
@@ -81,7 +81,7 @@ class AgendaItemAdminForm(forms.ModelForm):
         return cleaned_data
 
 
-class NumberedInlineFormSet(BaseInlineFormSet):
+class NumberedInlineFormSet(LiveFormsInlineFormSet):
     """Inline rows numbered by ``number_field``, a number unique within their parent.
 
     Validation refuses a stale list: when the parent has rows in the database that are
@@ -116,15 +116,6 @@ class NumberedInlineFormSet(BaseInlineFormSet):
             self._keep_keys_on_their_rows()
             self._park_numbers()
         return super().save_existing_objects(commit)
-
-    def live_forms(self) -> list[forms.ModelForm]:
-        """Forms that will be saved: filled in, without errors, not marked for deletion."""
-        return [
-            form
-            for form in self.forms
-            if form.has_changed() or form in self.initial_forms
-            if form.is_valid() and not self._should_delete_form(form)
-        ]
 
     def _refuse_stale_list(self) -> None:
         """Raise ``ValidationError`` (code ``stale``) when the parent's stored rows are not
