@@ -3,6 +3,7 @@
 import io
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 
 from forum.celery import app as celery_app
@@ -14,6 +15,14 @@ def _test_settings(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Start each test with an empty cache, so allauth's rate limits count from zero."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

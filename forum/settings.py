@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "bootstrap",
+    "django_countries",
+    "import_export",
     "forum",
     "sessions_app",
     "registration",
@@ -159,6 +161,8 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="forum@localhost")
 # Interface texts are marked for translation; Spanish ships (with LocaleMiddleware)
 # once its translations exist, so pages are never half translated.
 LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

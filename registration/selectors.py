@@ -1,0 +1,66 @@
+"""Reads of registration for the public pages, each a constant number of queries."""
+
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+
+from forum.models import Forum
+from registration.models import Registration, SessionSignup
+
+
+def _waitlist_rank(model, partition: str) -> Subquery:
+    """The 1-based place in line of the outer row among waitlisted rows sharing ``partition``."""
+    ahead = (
+        model.objects.filter(**{partition: OuterRef(partition)}, status="waitlisted")
+        .filter(
+            Q(waitlisted_at__lt=OuterRef("waitlisted_at"))
+            | Q(waitlisted_at=OuterRef("waitlisted_at"), pk__lte=OuterRef("pk"))
+        )
+        .order_by()
+        .values(partition)
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Subquery(ahead)
+
+
+def registration_of(forum: Forum, user) -> Registration | None:
+    """``user``'s registration for ``forum`` (any status) with its place in the waitlist.
+
+    ``waitlist_position`` is 1 for the first waitlisted participant, None unless WAITLISTED.
+    Anonymous users have none. One query.
+    """
+    if not user.is_authenticated:
+        return None
+    registration = (
+        Registration.objects.filter(forum=forum, user=user).annotate(rank=_waitlist_rank(Registration, "forum")).first()
+    )
+    if registration is not None:
+        registration.waitlist_position = registration.rank if registration.status == "waitlisted" else None
+    return registration
+
+
+def signups_of(registration: Registration) -> list[SessionSignup]:
+    """``registration``'s session sign-ups in programme order, with session, room and waitlist place.
+
+    Each sign-up's ``waitlist_position`` is 1 for the first in its session's line, None
+    when it holds a seat. One query.
+    """
+    signups = (
+        registration.signups.select_related("session__room")
+        .annotate(rank=_waitlist_rank(SessionSignup, "session"))
+        .order_by("session__start", "session__title")
+    )
+    result = list(signups)
+    for signup in result:
+        signup.waitlist_position = signup.rank if signup.status == "waitlisted" else None
+    return result
+
+
+def seats_taken(sessions: QuerySet) -> dict[int, int]:
+    """Confirmed sign-ups per session id among ``sessions`` (missing ids have none). One query."""
+    rows = (
+        SessionSignup.objects.filter(session__in=sessions, status=SessionSignup.Status.CONFIRMED)
+        .order_by()
+        .values_list("session_id")
+        .annotate(n=Count("pk"))
+    )
+    return dict(rows)

@@ -1,0 +1,500 @@
+"""Writes of registration: registering, organizer decisions, cancelling, session sign-ups.
+
+Every rule that counts places runs in one transaction that first locks the row the
+count belongs to, so concurrent requests queue instead of racing between the count and
+the write: a forum's places under its ``RegistrationSettings`` row, a session's seats
+under its ``Session`` row, a participant's own sign-ups under their ``Registration``
+row (``SELECT … FOR UPDATE`` on PostgreSQL; on SQLite every transaction of this project
+is ``IMMEDIATE`` and takes the database's write lock, see ``forum.settings``). Locks are
+always taken in the order settings → registration → session, so no two operations wait
+on each other in a cycle.
+
+Each status change writes a ``Notification`` row in the same transaction; its e-mail is
+queued with ``transaction.on_commit`` (task ``registration.send_notification``).
+
+Refusals raise ``RegistrationError`` with a message for the participant and a ``code``.
+"""
+
+import logging
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
+
+from allauth.account.models import EmailAddress
+from django.db import IntegrityError, transaction
+from django.db.models import Count
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from kombu.exceptions import OperationalError as BrokerError
+
+from forum.models import Forum
+from registration.models import (
+    Notification,
+    Registration,
+    RegistrationSettings,
+    SessionSignup,
+)
+from sessions_app.models import Session
+
+logger = logging.getLogger(__name__)
+
+DETAIL_FIELDS = (
+    "printed_name",
+    "organization",
+    "position",
+    "category",
+    "country",
+    "city",
+    "language",
+    "accessibility_needs",
+)
+"""The fields a participant fills in and may edit until registration closes."""
+
+Status = Registration.Status
+
+
+class RegistrationError(Exception):
+    """A request the registration rules refuse.
+
+    ``message`` is a sentence for the participant or organizer (translated into the
+    active language); ``code`` names the rule: ``closed``, ``not_open_yet``,
+    ``not_verified``, ``already_registered``, ``quota_full``, ``forum_full``,
+    ``inactive``, ``not_confirmed``, ``wrong_forum``, ``plenary``, ``overlap``,
+    ``session_full``.
+    """
+
+    def __init__(self, message: str, code: str):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def has_verified_email(user) -> bool:
+    """True if ``user`` has confirmed at least one e-mail address through allauth."""
+    return EmailAddress.objects.filter(user=user, verified=True).exists()
+
+
+def check_can_register(forum: Forum, user, *, now: datetime | None = None) -> RegistrationSettings:
+    """The forum's registration settings, if ``user`` may submit a registration at ``now``.
+
+    Read-only (no lock): views call it to show the refusal before the participant
+    fills in the form; ``register`` checks again under the lock. Raises
+    ``RegistrationError`` (``closed``, ``not_open_yet``, ``not_verified``).
+    """
+    settings = RegistrationSettings.objects.select_related("forum").filter(forum=forum).first()
+    _check_open(settings, now or timezone.now())
+    _check_verified(user)
+    return settings
+
+
+@transaction.atomic
+def register(*, forum: Forum, user, details: Mapping, now: datetime | None = None) -> Registration:
+    """Register ``user`` for ``forum`` with ``details`` (``DETAIL_FIELDS`` and ``consent``).
+
+    The new registration is CONFIRMED when a place is free and the forum needs no
+    approval, SUBMITTED when it needs approval, WAITLISTED when the forum's capacity or
+    the category's quota is taken (places are held by SUBMITTED and CONFIRMED
+    registrations). A participant who cancelled registers again on the same row, at
+    the back of any waitlist. Sends "confirmed", "received" or "waitlisted".
+
+    Raises ``RegistrationError``: ``closed``/``not_open_yet`` outside the forum's
+    registration days (``now``, aware, default the current time), ``not_verified``
+    without a confirmed e-mail address, ``already_registered`` if ``user`` has a
+    registration that is not cancelled (so a second submit of the same form creates
+    nothing), ``consent`` without consent.
+    """
+    now = now or timezone.now()
+    settings = _locked_settings(forum)
+    _check_open(settings, now)
+    _check_verified(user)
+    if not details.get("consent"):
+        raise RegistrationError(_("Registration needs your consent to the processing of your data."), "consent")
+    registration = Registration.objects.select_for_update().filter(forum=forum, user=user).first()
+    if registration is not None and registration.status != Status.CANCELLED:
+        raise RegistrationError(_("You are already registered for this forum."), "already_registered")
+    registration = registration or Registration(forum=forum, user=user)
+    _copy_details(registration, details)
+    registration.consent, registration.consented_at = True, now
+    places = _Places.count(settings)
+    if places.has_room(registration.category):
+        status = Status.SUBMITTED if settings.requires_approval else Status.CONFIRMED
+    else:
+        status = Status.WAITLISTED
+    _set_status(registration, status, now)
+    try:
+        with transaction.atomic():
+            registration.save()
+    except IntegrityError as error:
+        raise RegistrationError(_("You are already registered for this forum."), "already_registered") from error
+    kind = {
+        Status.CONFIRMED: Notification.Kind.CONFIRMED,
+        Status.SUBMITTED: Notification.Kind.RECEIVED,
+        Status.WAITLISTED: Notification.Kind.WAITLISTED,
+    }[status]
+    notify(registration, kind)
+    return registration
+
+
+@transaction.atomic
+def update_details(*, registration: Registration, details: Mapping, now: datetime | None = None) -> Registration:
+    """Save the participant's edited ``details`` (``DETAIL_FIELDS``) while registration is open.
+
+    A participant holding a place may move to another category only if that category's
+    quota has room. A waitlisted participant whose new category has room is promoted
+    (with the rest of the waitlist, in order). Sends no e-mail for the edit itself.
+
+    Raises ``RegistrationError``: ``closed``/``not_open_yet`` after or before the
+    registration days, ``inactive`` for a declined or cancelled registration,
+    ``quota_full`` as above.
+    """
+    now = now or timezone.now()
+    settings = _locked_settings(registration.forum)
+    _check_open(settings, now)
+    registration = Registration.objects.select_for_update().get(pk=registration.pk)
+    if not registration.is_active:
+        raise RegistrationError(_("This registration was declined or cancelled."), "inactive")
+    category = details.get("category", registration.category)
+    if registration.status in Registration.HOLDING_PLACES and category != registration.category:
+        places = _Places.count(settings, excluding=registration)
+        if not places.quota_has_room(category):
+            raise RegistrationError(
+                _("The places for your new category are taken. Keep your category or write to the organizers."),
+                "quota_full",
+            )
+    _copy_details(registration, details)
+    registration.save()
+    _promote_waitlist(settings, now)
+    return registration
+
+
+@transaction.atomic
+def confirm_registration(*, registration: Registration, now: datetime | None = None) -> bool:
+    """Confirm ``registration`` as an organizer; returns False if it already was confirmed.
+
+    A SUBMITTED registration holds its place and is confirmed; a WAITLISTED or DECLINED
+    one only if the forum and its category have room. Sends "confirmed". Raises
+    ``RegistrationError``: ``forum_full`` without room, ``inactive`` for a registration
+    its participant cancelled.
+    """
+    now = now or timezone.now()
+    settings = _locked_settings(registration.forum, required=False)
+    registration = Registration.objects.select_for_update().get(pk=registration.pk)
+    if registration.status == Status.CONFIRMED:
+        return False
+    if registration.status == Status.CANCELLED:
+        raise RegistrationError(_("The participant cancelled this registration."), "inactive")
+    if registration.status != Status.SUBMITTED and settings is not None:
+        if not _Places.count(settings).has_room(registration.category):
+            raise RegistrationError(_("The forum or this participant's category is full."), "forum_full")
+    _set_status(registration, Status.CONFIRMED, now)
+    registration.save()
+    notify(registration, Notification.Kind.CONFIRMED)
+    return True
+
+
+@transaction.atomic
+def decline_registration(*, registration: Registration, now: datetime | None = None) -> bool:
+    """Decline ``registration`` as an organizer; returns False if it already was declined.
+
+    Frees its place and session seats (promoting the first waitlisted participants)
+    and sends "declined". Raises ``RegistrationError`` (``inactive``) for a
+    registration its participant cancelled.
+    """
+    return _withdraw(registration, Status.DECLINED, now or timezone.now())
+
+
+@transaction.atomic
+def cancel_registration(*, registration: Registration, now: datetime | None = None) -> bool:
+    """Cancel ``registration`` for its participant; returns False if it already was cancelled.
+
+    Frees its place and session seats, promotes the first waitlisted participants that
+    fit, and sends "cancelled". Raises ``RegistrationError`` (``inactive``) for a
+    declined registration.
+    """
+    return _withdraw(registration, Status.CANCELLED, now or timezone.now())
+
+
+@transaction.atomic
+def fill_places(*, forum: Forum, now: datetime | None = None) -> int:
+    """Promote waitlisted registrations into the places now free (e.g. after capacity grew).
+
+    Returns how many were promoted. Each promoted participant gets "promoted".
+    """
+    settings = _locked_settings(forum, required=False)
+    if settings is None:
+        return 0
+    return _promote_waitlist(settings, now or timezone.now())
+
+
+def session_capacity(session: Session) -> int | None:
+    """The seats of ``session`` for participants: its own capacity, else its room's; None means no limit."""
+    if session.capacity is not None:
+        return session.capacity
+    return session.room.capacity if session.room_id else None
+
+
+@transaction.atomic
+def session_sign_up(
+    *, registration: Registration, session: Session, join_waitlist: bool = False, now: datetime | None = None
+) -> SessionSignup:
+    """Give ``registration``'s participant a seat in the parallel ``session``, or a waitlist place.
+
+    Returns the sign-up; if the participant already has one for this session it is
+    returned unchanged (a second submit creates nothing). A seat is given while the
+    session has fewer CONFIRMED sign-ups than ``session_capacity``; when it is full the
+    participant is WAITLISTED if ``join_waitlist``. Sends "session sign-up confirmed" or
+    "session waitlist joined".
+
+    Raises ``RegistrationError``: ``not_confirmed`` unless the registration is
+    CONFIRMED; ``wrong_forum`` for another forum's session; ``plenary`` for a plenary
+    (everyone attends, no sign-up); ``overlap`` if the participant is signed up (or
+    waitlisted) for a session whose time overlaps this one; ``session_full`` when full
+    and not ``join_waitlist``.
+    """
+    now = now or timezone.now()
+    registration = Registration.objects.select_for_update().get(pk=registration.pk)
+    session = Session.objects.select_for_update().get(pk=session.pk)
+    existing = SessionSignup.objects.filter(registration=registration, session=session).first()
+    if existing is not None:
+        return existing
+    if registration.status != Status.CONFIRMED:
+        raise RegistrationError(_("Only confirmed participants can sign up for parallel sessions."), "not_confirmed")
+    if session.forum_id != registration.forum_id:
+        raise RegistrationError(_("This session belongs to another forum."), "wrong_forum")
+    if session.is_plenary:
+        raise RegistrationError(_("Plenary sessions are open to every participant; no sign-up is needed."), "plenary")
+    clash = (
+        registration.signups.filter(session__start__lt=session.end, session__end__gt=session.start)
+        .select_related("session__forum")
+        .first()
+    )
+    if clash is not None:
+        start = timezone.localtime(clash.session.start, clash.session.forum.tzinfo)
+        raise RegistrationError(
+            _("You have already chosen “%(title)s” (%(time)s), at the same time as this session. Leave it first.")
+            % {"title": clash.session.title, "time": date_format(start, "j F, H:i")},
+            "overlap",
+        )
+    _promote_session_waitlist(session)
+    capacity = session_capacity(session)
+    if capacity is None or session.signups.filter(status=SessionSignup.Status.CONFIRMED).count() < capacity:
+        status = SessionSignup.Status.CONFIRMED
+    elif join_waitlist:
+        status = SessionSignup.Status.WAITLISTED
+    else:
+        raise RegistrationError(_("This session is full. You can join its waitlist."), "session_full")
+    signup = SessionSignup.objects.create(
+        registration=registration,
+        session=session,
+        status=status,
+        waitlisted_at=now if status == SessionSignup.Status.WAITLISTED else None,
+    )
+    kind = (
+        Notification.Kind.SESSION_CONFIRMED
+        if status == SessionSignup.Status.CONFIRMED
+        else Notification.Kind.SESSION_WAITLISTED
+    )
+    notify(registration, kind, session=session)
+    return signup
+
+
+@transaction.atomic
+def session_leave(*, registration: Registration, session: Session) -> bool:
+    """Take ``registration``'s participant out of ``session`` (seat or waitlist place).
+
+    A freed seat goes to the first waitlisted participant, who gets "promoted from a
+    session's waitlist". Returns False if the participant had no sign-up there (a
+    second submit changes nothing).
+    """
+    registration = Registration.objects.select_for_update().get(pk=registration.pk)
+    session = Session.objects.select_for_update().get(pk=session.pk)
+    signup = SessionSignup.objects.filter(registration=registration, session=session).first()
+    if signup is None:
+        return False
+    signup.delete()
+    if signup.status == SessionSignup.Status.CONFIRMED:
+        _promote_session_waitlist(session)
+    return True
+
+
+@transaction.atomic
+def fill_seats(*, session: Session) -> int:
+    """Promote waitlisted sign-ups of ``session`` into seats now free (e.g. after its capacity grew).
+
+    Returns how many were promoted.
+    """
+    return _promote_session_waitlist(Session.objects.select_for_update().get(pk=session.pk))
+
+
+def notify(registration: Registration, kind: str, *, session: Session | None = None) -> Notification:
+    """Record the e-mail ``kind`` owed to ``registration``'s participant and queue it on commit."""
+    notification = Notification.objects.create(registration=registration, kind=kind, session=session)
+    transaction.on_commit(partial(_queue_notification, notification.pk))
+    return notification
+
+
+def _queue_notification(notification_id: int) -> None:
+    """Send the e-mail task for ``notification_id`` (called on commit).
+
+    If the broker cannot be reached the row stays unsent (``sent_at`` empty) and the
+    participant's change stands; the error is logged.
+    """
+    from registration.tasks import send_notification  # tasks.py imports this module
+
+    try:
+        send_notification.delay(notification_id)
+    except BrokerError:
+        logger.exception("Could not queue e-mail notification %s; it stays unsent.", notification_id)
+
+
+@dataclass
+class _Places:
+    """A forum's places as counted under its settings' lock."""
+
+    capacity: int | None
+    quotas: dict[str, int]
+    total: int = 0
+    by_category: Counter = field(default_factory=Counter)
+
+    @classmethod
+    def count(cls, settings: RegistrationSettings, *, excluding: Registration | None = None) -> "_Places":
+        """Count the places held at ``settings``' forum, leaving ``excluding`` out."""
+        held = Registration.objects.filter(forum_id=settings.forum_id).holding_places()
+        if excluding is not None:
+            held = held.exclude(pk=excluding.pk)
+        by_category = Counter(dict(held.values_list("category").annotate(n=Count("pk")).order_by()))
+        quotas = dict(settings.quotas.values_list("category", "places"))
+        return cls(settings.capacity, quotas, sum(by_category.values()), by_category)
+
+    def quota_has_room(self, category: str) -> bool:
+        """True if ``category`` has no quota or its quota is not taken."""
+        return category not in self.quotas or self.by_category[category] < self.quotas[category]
+
+    def has_room(self, category: str) -> bool:
+        """True if the forum and ``category``'s quota both have a free place."""
+        forum_room = self.capacity is None or self.total < self.capacity
+        return forum_room and self.quota_has_room(category)
+
+    def take(self, category: str) -> None:
+        """Count one more place held in ``category``."""
+        self.total += 1
+        self.by_category[category] += 1
+
+
+def _locked_settings(forum: Forum, *, required: bool = True) -> RegistrationSettings | None:
+    """Lock and return ``forum``'s registration settings (None, or ``closed`` if ``required``, without)."""
+    settings = RegistrationSettings.objects.select_for_update().filter(forum=forum).first()
+    if settings is None and required:
+        raise RegistrationError(_("Registration for this forum is not open."), "closed")
+    if settings is not None:
+        settings.forum = forum
+    return settings
+
+
+def _check_open(settings: RegistrationSettings | None, now: datetime) -> None:
+    """Raise ``RegistrationError`` unless registration is open at ``now``."""
+    if settings is None:
+        raise RegistrationError(_("Registration for this forum is not open."), "closed")
+    if now < settings.opens_at:
+        raise RegistrationError(
+            _("Registration opens on %(day)s.") % {"day": date_format(settings.opens_on, "j F Y")}, "not_open_yet"
+        )
+    if now >= settings.closes_at:
+        raise RegistrationError(
+            _("Registration closed on %(day)s.") % {"day": date_format(settings.closes_on, "j F Y")}, "closed"
+        )
+
+
+def _check_verified(user) -> None:
+    """Raise ``RegistrationError`` (``not_verified``) unless ``user`` confirmed an e-mail address."""
+    if not has_verified_email(user):
+        raise RegistrationError(
+            _("Confirm your e-mail address first: follow the link in the message we sent you."), "not_verified"
+        )
+
+
+def _copy_details(registration: Registration, details: Mapping) -> None:
+    for name in DETAIL_FIELDS:
+        if name in details:
+            setattr(registration, name, details[name])
+
+
+def _set_status(registration: Registration, status: str, now: datetime) -> None:
+    registration.status = status
+    registration.waitlisted_at = now if status == Status.WAITLISTED else None
+
+
+def _withdraw(registration: Registration, status: str, now: datetime) -> bool:
+    """Set ``registration`` DECLINED or CANCELLED (``status``), free its places, promote, notify."""
+    settings = _locked_settings(registration.forum, required=False)
+    registration = Registration.objects.select_for_update().get(pk=registration.pk)
+    if registration.status == status:
+        return False
+    if not registration.is_active:
+        raise RegistrationError(
+            _("This registration was already declined or cancelled."),
+            "inactive",
+        )
+    was_holding = registration.status in Registration.HOLDING_PLACES
+    _release_seats(registration.signups.order_by("session_id"))
+    _set_status(registration, status, now)
+    registration.save()
+    notify(
+        registration,
+        Notification.Kind.CANCELLED if status == Status.CANCELLED else Notification.Kind.DECLINED,
+    )
+    if was_holding and settings is not None:
+        _promote_waitlist(settings, now)
+    return True
+
+
+def _release_seats(signups: Iterable[SessionSignup]) -> None:
+    """Delete ``signups`` (in session order, locking each session) and refill the seats they held."""
+    for signup in list(signups):
+        session = Session.objects.select_for_update().get(pk=signup.session_id)
+        signup.delete()
+        if signup.status == SessionSignup.Status.CONFIRMED:
+            _promote_session_waitlist(session)
+
+
+def _promote_waitlist(settings: RegistrationSettings, now: datetime) -> int:
+    """Promote waitlisted registrations, first come first served, while places are free.
+
+    A waitlisted participant whose category quota is taken keeps their place in line
+    and the next one who fits is promoted. Promoted registrations become CONFIRMED, or
+    SUBMITTED if the forum needs approval, and get "promoted". Caller holds the lock.
+    """
+    places = _Places.count(settings)
+    promoted = 0
+    for candidate in Registration.objects.filter(forum_id=settings.forum_id).waitlist().select_for_update():
+        if settings.capacity is not None and places.total >= settings.capacity:
+            break
+        if not places.has_room(candidate.category):
+            continue
+        _set_status(candidate, Status.SUBMITTED if settings.requires_approval else Status.CONFIRMED, now)
+        candidate.save(update_fields=["status", "waitlisted_at", "updated_at"])
+        places.take(candidate.category)
+        notify(candidate, Notification.Kind.PROMOTED)
+        promoted += 1
+    return promoted
+
+
+def _promote_session_waitlist(session: Session) -> int:
+    """Give free seats of ``session`` to its waitlist in order; the caller holds the session's lock."""
+    capacity = session_capacity(session)
+    waitlist = session.signups.waitlist().select_for_update()
+    if capacity is not None:
+        free = capacity - session.signups.filter(status=SessionSignup.Status.CONFIRMED).count()
+        if free <= 0:
+            return 0
+        waitlist = waitlist[:free]
+    promoted = 0
+    for signup in waitlist:
+        signup.status, signup.waitlisted_at = SessionSignup.Status.CONFIRMED, None
+        signup.save(update_fields=["status", "waitlisted_at"])
+        notify(signup.registration, Notification.Kind.SESSION_PROMOTED, session=session)
+        promoted += 1
+    return promoted
