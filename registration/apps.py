@@ -1,8 +1,20 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_save
 
 
 class RegistrationConfig(AppConfig):
-    """Participant registration (built in a later issue)."""
+    """Participant registration, parallel-session sign-up, capacity, waitlists and their e-mails."""
 
     name = "registration"
     verbose_name = "Registration"
+
+    def ready(self) -> None:
+        """Connect the receivers that refill session seats after a capacity change."""
+        from registration import signals  # imports the models: only once the registry is ready
+
+        for model in ("sessions_app.Session", "forum.Room"):
+            post_save.connect(
+                signals.fill_seats_after_save,
+                sender=self.apps.get_model(model),
+                dispatch_uid=f"registration.fill_seats_after_save.{model}",
+            )

@@ -387,3 +387,32 @@ class TestSessionLeave:
             "confirmed",
             "waitlisted",
         ]
+
+
+class TestCapacityChanges:
+    def test_raising_a_sessions_capacity_promotes_its_waitlist_on_save(
+        self, open_forum, parallel_session, django_capture_on_commit_callbacks
+    ):
+        parallel_session.capacity = 0
+        parallel_session.save()
+        waiting = [
+            services.session_sign_up(
+                registration=RegistrationFactory(forum=open_forum), session=parallel_session, join_waitlist=True
+            )
+            for _ in range(2)
+        ]
+        with django_capture_on_commit_callbacks(execute=True):
+            parallel_session.capacity = 1
+            parallel_session.save()
+        assert [status_of(s) for s in waiting] == ["confirmed", "waitlisted"]
+
+    def test_a_bigger_room_promotes_the_waitlists_of_its_sessions(self, open_forum, django_capture_on_commit_callbacks):
+        room = RoomFactory(forum=open_forum, capacity=0)
+        session = SessionFactory(forum=open_forum, room=room, capacity=None)
+        waiting = services.session_sign_up(
+            registration=RegistrationFactory(forum=open_forum), session=session, join_waitlist=True
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            room.capacity = 5
+            room.save()
+        assert status_of(waiting) == "confirmed"
