@@ -16,6 +16,11 @@ class UserManager(BaseUserManager):
 
     use_in_migrations = True
 
+    @classmethod
+    def normalize_email(cls, email: str | None) -> str:
+        """``email`` stripped and lower-cased whole, as allauth compares addresses."""
+        return (email or "").strip().lower()
+
     def _create_user(self, email: str, password: str | None, **extra_fields):
         if not email:
             raise ValueError("An e-mail address is required.")
@@ -55,6 +60,17 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.email
+
+    def clean(self) -> None:
+        """Store the address lower-cased (see ``save``)."""
+        super().clean()
+        self.email = UserManager.normalize_email(self.email)
+
+    def save(self, *args, **kwargs) -> None:
+        """Save with ``email`` lower-cased whole: allauth looks addresses up lower-cased, so
+        an account stored as ``Ana@x.org`` could not sign in as ``ana@x.org``."""
+        self.email = UserManager.normalize_email(self.email)
+        super().save(*args, **kwargs)
 
 
 def validate_time_zone(value: str) -> None:

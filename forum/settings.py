@@ -143,18 +143,48 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# https://docs.djangoproject.com/en/5.2/ref/settings/#login-url
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "/"
+# Participants sign up and sign in with their e-mail address; there are no usernames.
+# allauth lower-cases the addresses it is given and looks accounts up by the lower-cased
+# address, and ``forum.models.User`` stores addresses lower-cased, so "Ana@X.org" cannot
+# open a second account beside "ana@x.org" and signs in as it (forum/tests/test_accounts.py).
 # https://docs.allauth.org/en/latest/account/configuration.html
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
-LOGIN_REDIRECT_URL = "/"
+# Sign-up and password reset answer alike whether or not an address has an account; the
+# owner of a taken address gets an "account already exists" e-mail instead.
+# https://docs.allauth.org/en/latest/account/configuration.html (ACCOUNT_PREVENT_ENUMERATION)
+ACCOUNT_PREVENT_ENUMERATION = True
+# allauth's rate limits stay on, at its defaults (this dict overrides none): among them
+# 5 failed sign-ins per address in 5 minutes and 10 a minute per IP ("login_failed"),
+# 20 sign-ups a minute per IP, 5 password-reset requests a minute per address, one
+# verification e-mail per address every 3 minutes. They count in CACHES, so several
+# processes need the shared Redis cache. False here would switch them all off.
+# https://docs.allauth.org/en/latest/account/rate_limits.html
+ACCOUNT_RATE_LIMITS: dict[str, str] = {}
+# https://docs.allauth.org/en/latest/account/configuration.html (ACCOUNT_EMAIL_SUBJECT_PREFIX)
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Mayoral Forum] "
+# The link in the verification e-mail opens a page with a "Confirm" button (a GET changes
+# nothing, so mail scanners cannot confirm); confirming in the browser that signed up
+# also signs the participant in (elsewhere they sign in with their password).
+# https://docs.allauth.org/en/latest/account/configuration.html (ACCOUNT_CONFIRM_EMAIL_ON_GET)
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+# https://docs.allauth.org/en/latest/account/configuration.html (ACCOUNT_LOGOUT_REDIRECT_URL)
+ACCOUNT_LOGOUT_REDIRECT_URL = "forum:forum-list"
 
 ## EMAIL SETTINGS
 # https://django-environ.readthedocs.io/en/latest/types.html#environ-env-email-url
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="forum@localhost")
+# The site's address as participants reach it, for the links in e-mails sent by tasks
+# (which have no request to take the host from).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 ## INTERNATIONALISATION
 # Stored datetimes are UTC; pages show them in each forum's own IANA time zone.
@@ -207,3 +237,9 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
+
+## EXPORTS
+# django-import-export: only users holding a model's "export" permission (for registrations
+# ``registration.export_registration``, personal data) see and use its export; superusers do.
+# https://django-import-export.readthedocs.io/en/latest/installation.html#import-export-export-permission-code
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
