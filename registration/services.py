@@ -15,7 +15,6 @@ queued with ``transaction.on_commit`` (task ``registration.send_notification``).
 Refusals raise ``RegistrationError`` with a message for the participant and a ``code``.
 """
 
-import logging
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -28,7 +27,6 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from kombu.exceptions import OperationalError as BrokerError
 
 from forum.models import Forum
 from registration.models import (
@@ -38,8 +36,6 @@ from registration.models import (
     SessionSignup,
 )
 from sessions_app.models import Session
-
-logger = logging.getLogger(__name__)
 
 DETAIL_FIELDS = (
     "printed_name",
@@ -332,22 +328,17 @@ def fill_seats(*, session: Session) -> int:
 def notify(registration: Registration, kind: str, *, session: Session | None = None) -> Notification:
     """Record the e-mail ``kind`` owed to ``registration``'s participant and queue it on commit."""
     notification = Notification.objects.create(registration=registration, kind=kind, session=session)
-    transaction.on_commit(partial(_queue_notification, notification.pk))
+    # robust: an unreachable broker (or, with in-process tasks, a failing SMTP server) is
+    # logged and leaves the row unsent; the participant's change stands, never a 500.
+    transaction.on_commit(partial(_queue_notification, notification.pk), robust=True)
     return notification
 
 
 def _queue_notification(notification_id: int) -> None:
-    """Send the e-mail task for ``notification_id`` (called on commit).
-
-    If the broker cannot be reached the row stays unsent (``sent_at`` empty) and the
-    participant's change stands; the error is logged.
-    """
+    """Send the e-mail task for ``notification_id`` (called on commit)."""
     from registration.tasks import send_notification  # tasks.py imports this module
 
-    try:
-        send_notification.delay(notification_id)
-    except BrokerError:
-        logger.exception("Could not queue e-mail notification %s; it stays unsent.", notification_id)
+    send_notification.delay(notification_id)
 
 
 @dataclass

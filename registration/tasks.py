@@ -1,8 +1,58 @@
-"""Celery tasks of registration (placeholder until the e-mail task lands)."""
+"""Celery tasks of registration: sending the participants' e-mail notifications.
+
+Task names are explicit so that renaming a function does not orphan messages already
+in the queue.
+"""
+
+import logging
+import smtplib
 
 from celery import shared_task
+from django.db import transaction
+from django.utils import timezone
+
+from registration.emails import build_message
+from registration.models import Notification
+
+logger = logging.getLogger(__name__)
 
 
-@shared_task(name="registration.send_notification", ignore_result=True)
+@shared_task(
+    name="registration.send_notification",
+    autoretry_for=(smtplib.SMTPException, OSError),
+    retry_backoff=True,
+    max_retries=5,
+    ignore_result=True,
+)
 def send_notification(notification_id: int) -> None:
-    """Send notification ``notification_id``."""
+    """Send the e-mail of ``Notification`` ``notification_id`` once, and stamp its ``sent_at``.
+
+    ``registration.services.notify`` queues this task when the transaction that wrote
+    the row commits. In one transaction the task locks the row (``SELECT … FOR
+    UPDATE``), returns without sending if ``sent_at`` is already set, else builds the
+    message (``registration.emails.build_message``), sends it to the participant and
+    sets ``sent_at``. A retried or duplicated task therefore waits for the lock, finds
+    the row stamped and sends nothing.
+
+    SMTP and connection errors (``smtplib.SMTPException``, ``OSError``) leave the row
+    unstamped (the transaction rolls back) and are retried up to 5 times with
+    exponential backoff. Only a failure between the send and the commit (the database
+    going away at that moment) could make a retry send the e-mail again. A row that no
+    longer exists (its registration was deleted) is logged and skipped.
+    """
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update(of=("self",))
+            .select_related("registration__forum", "registration__user", "session__room")
+            .filter(pk=notification_id)
+            .first()
+        )
+        if notification is None:
+            logger.info("Notification %s no longer exists; nothing to send.", notification_id)
+            return
+        if notification.sent_at is not None:
+            logger.info("Notification %s was already sent at %s.", notification_id, notification.sent_at)
+            return
+        build_message(notification).send()
+        notification.sent_at = timezone.now()
+        notification.save(update_fields=["sent_at"])

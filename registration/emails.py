@@ -1,0 +1,244 @@
+"""The e-mails of registration: one message per ``Notification``, in the participant's language.
+
+Each sentence is written once, here, and marked for translation; the templates under
+``registration/email/`` only lay the same content out as plain text (``message.txt``)
+and HTML (``message.html``). Dates and session times are given in the forum's time zone.
+Links are absolute, on ``settings.SITE_URL``.
+"""
+
+from datetime import date
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
+
+from forum.models import Forum
+from registration.models import Notification, Registration, SessionSignup
+from sessions_app.models import Session
+
+Kind = Notification.Kind
+
+DAY_FORMAT = pgettext_lazy("e-mail date, Django date format", "j F Y")
+"""A calendar day, e.g. "22 January 2020" ("22 de enero de 2020" in Spanish)."""
+
+WEEKDAY_FORMAT = pgettext_lazy("e-mail session day, Django date format", "l j F Y")
+"""A session's day, e.g. "Wednesday 22 January 2020" ("miércoles 22 de enero de 2020")."""
+
+
+def build_message(notification: Notification) -> EmailMultiAlternatives:
+    """The e-mail for ``notification``: one-line subject, plain-text body and HTML alternative.
+
+    Written in the registration's ``language`` to its user's address, from
+    ``DEFAULT_FROM_EMAIL``. Expects ``notification.registration`` (with its forum and
+    user) and, for session kinds, ``notification.session``.
+    """
+    registration = notification.registration
+    with translation.override(registration.language):
+        context = _context(notification)
+        text = render_to_string("registration/email/message.txt", context)
+        html = render_to_string("registration/email/message.html", context)
+    message = EmailMultiAlternatives(
+        subject=context["subject"],
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[registration.user.email],
+        headers={"Content-Language": registration.language},
+    )
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def _context(notification: Notification) -> dict:
+    """Everything the layouts show, already translated into the active language."""
+    registration = notification.registration
+    forum = registration.forum
+    session = notification.session
+    names = {
+        "name": registration.printed_name,
+        "forum": forum.title,
+        "city": forum.city,
+        "dates": _forum_dates(forum),
+        "session": session.title if session else "",
+    }
+    facts = [
+        (_("Forum"), forum.title),
+        (_("Dates"), names["dates"]),
+        (_("Place"), ", ".join(part for part in (forum.venue, forum.city, forum.country) if part)),
+        (_("Registration status"), registration.get_status_display()),
+    ]
+    if session is not None:
+        facts += [
+            (_("Session"), session.title),
+            (_("When"), _session_time(session, forum)),
+            (_("Room"), session.room.name if session.room_id else _("to be announced")),
+        ]
+    site = settings.SITE_URL
+    links = [
+        (_("Your registration"), site + reverse("registration:my-registration", kwargs={"forum_slug": forum.slug})),
+        (_("Programme"), site + reverse("sessions_app:programme", kwargs={"forum_slug": forum.slug})),
+    ]
+    return {
+        "language": translation.get_language(),
+        "subject": " ".join(_subject(notification.kind, names).split()),
+        "greeting": _("Dear %(name)s,") % names,
+        "paragraphs": _paragraphs(notification, names),
+        "facts": facts,
+        "links": links,
+        "signature": _("The organizers of %(forum)s") % names,
+    }
+
+
+def _subject(kind: str, names: dict) -> str:
+    """The subject line of an e-mail of ``kind``."""
+    subjects = {
+        Kind.RECEIVED: _("Registration received: %(forum)s"),
+        Kind.CONFIRMED: _("Registration confirmed: %(forum)s"),
+        Kind.DECLINED: _("Registration declined: %(forum)s"),
+        Kind.WAITLISTED: _("You are on the waitlist: %(forum)s"),
+        Kind.PROMOTED: _("A place is now yours: %(forum)s"),
+        Kind.CANCELLED: _("Registration cancelled: %(forum)s"),
+        Kind.SESSION_CONFIRMED: _("Your seat is confirmed: %(session)s"),
+        Kind.SESSION_WAITLISTED: _("You are on the session's waitlist: %(session)s"),
+        Kind.SESSION_PROMOTED: _("A seat is now yours: %(session)s"),
+    }
+    return subjects[kind] % names
+
+
+def _paragraphs(notification: Notification, names: dict) -> list[str]:
+    """The paragraphs that say what happened and what happens next."""
+    registration = notification.registration
+    match notification.kind:
+        case Kind.RECEIVED:
+            return [
+                _("We have received your registration for %(forum)s (%(city)s, %(dates)s).") % names,
+                _(
+                    "The organizers review each registration and hold your place meanwhile. We will write to you "
+                    "again as soon as they confirm or decline it."
+                ),
+            ]
+        case Kind.CONFIRMED:
+            return [
+                _("Your registration for %(forum)s (%(city)s, %(dates)s) is confirmed. We look forward to seeing you.")
+                % names,
+                _(
+                    "Plenary sessions are open to every participant. On your registration page you can choose the "
+                    "parallel sessions you will attend."
+                ),
+            ]
+        case Kind.DECLINED:
+            return [
+                _(
+                    "We are sorry: the organizers could not accept your registration for %(forum)s "
+                    "(%(city)s, %(dates)s)."
+                )
+                % names,
+                _("If you think this is a mistake, please write to the organizers."),
+            ]
+        case Kind.WAITLISTED:
+            return [
+                _("%(forum)s (%(city)s, %(dates)s) is full for now, so your registration is on the waitlist.") % names,
+                *_waitlist_position(_registration_waitlist_position(registration)),
+                _(
+                    "When a place becomes free it goes to the next person on the waitlist, and we will write to you "
+                    "if it is yours. You do not need to do anything."
+                ),
+            ]
+        case Kind.PROMOTED:
+            return [
+                _("A place has become free at %(forum)s (%(city)s, %(dates)s) and it is yours.") % names,
+                _("Your registration is confirmed. We look forward to seeing you.")
+                if registration.status == Registration.Status.CONFIRMED
+                else _("The organizers review each registration. We will write to you again when they confirm it."),
+            ]
+        case Kind.CANCELLED:
+            return [
+                _(
+                    "Your registration for %(forum)s (%(city)s, %(dates)s) is cancelled, and so are your parallel "
+                    "session sign-ups. Your place is free for someone else."
+                )
+                % names,
+                _("If you change your mind, you can register again while registration is open."),
+            ]
+        case Kind.SESSION_CONFIRMED:
+            return [
+                _("Your seat in the parallel session “%(session)s” at %(forum)s is confirmed.") % names,
+                _leave_session_hint(),
+            ]
+        case Kind.SESSION_WAITLISTED:
+            return [
+                _("The parallel session “%(session)s” at %(forum)s is full, so you are on its waitlist.") % names,
+                *_waitlist_position(_session_waitlist_position(registration, notification.session)),
+                _("When a seat becomes free it goes to the next person on the waitlist, and we will write to you."),
+            ]
+        case Kind.SESSION_PROMOTED:
+            return [
+                _("A seat has become free in the parallel session “%(session)s” at %(forum)s and it is yours.") % names,
+                _leave_session_hint(),
+            ]
+    raise ValueError(f"No e-mail for notification kind {notification.kind!r}.")
+
+
+def _leave_session_hint() -> str:
+    return _(
+        "If you cannot attend, leave the session on your registration page so that someone else can have your seat."
+    )
+
+
+def _waitlist_position(position: int | None) -> list[str]:
+    """The sentence giving the waitlist ``position``, or none if it is unknown."""
+    if position is None:
+        return []
+    return [_("You are number %(position)s on the waitlist.") % {"position": position}]
+
+
+def _registration_waitlist_position(registration: Registration) -> int | None:
+    """``registration``'s place in its forum's waitlist (1 is next), None if it is not waitlisted now."""
+    if registration.status != Registration.Status.WAITLISTED:
+        return None
+    waitlist = Registration.objects.filter(forum_id=registration.forum_id).waitlist()
+    return _ahead(waitlist, registration.waitlisted_at, registration.pk) + 1
+
+
+def _session_waitlist_position(registration: Registration, session: Session) -> int | None:
+    """The participant's place in ``session``'s waitlist (1 is next), None if not waitlisted there now."""
+    signup = SessionSignup.objects.filter(
+        registration=registration, session=session, status=SessionSignup.Status.WAITLISTED
+    ).first()
+    if signup is None:
+        return None
+    return _ahead(session.signups.waitlist(), signup.waitlisted_at, signup.pk) + 1
+
+
+def _ahead(waitlist, waitlisted_at, pk: int) -> int:
+    """How many entries of ``waitlist`` come before the one waitlisted at ``waitlisted_at`` with ``pk``."""
+    return waitlist.filter(Q(waitlisted_at__lt=waitlisted_at) | Q(waitlisted_at=waitlisted_at, pk__lt=pk)).count()
+
+
+def _forum_dates(forum: Forum) -> str:
+    """The forum's dates in the active language, e.g. "22 January 2020" or "21 … to 23 January 2020"."""
+    start = _day(forum.start_date)
+    if forum.end_date == forum.start_date:
+        return start
+    return _("%(start)s to %(end)s") % {"start": start, "end": _day(forum.end_date)}
+
+
+def _session_time(session: Session, forum: Forum) -> str:
+    """The session's day and times in ``forum``'s time zone, e.g. "Wednesday 22 January 2020, 14:00–16:30"."""
+    zone = forum.tzinfo
+    start, end = timezone.localtime(session.start, zone), timezone.localtime(session.end, zone)
+    return _("%(day)s, %(start)s–%(end)s, %(city)s time") % {
+        "day": date_format(start, WEEKDAY_FORMAT),
+        "start": date_format(start, "H:i"),
+        "end": date_format(end, "H:i"),
+        "city": forum.city,
+    }
+
+
+def _day(day: date) -> str:
+    return date_format(day, DAY_FORMAT)
