@@ -182,6 +182,7 @@ class Registration(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["forum", "status", "category"])]
+        permissions = [("export_registration", "Can export registrations (personal data)")]
 
     def __str__(self) -> str:
         return f"{self.printed_name} ({self.forum})"

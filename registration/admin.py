@@ -1,0 +1,449 @@
+"""Admin for organizers: registration settings, registrations, session sign-ups, attendance lists.
+
+Every change of a registration's status goes through ``registration.services`` (the
+confirm and decline actions call it once per row, and each sends its e-mail); nothing
+here counts places. Saves and deletions that may free places ask the services to give
+them to the waitlist once they are committed, and say how many were promoted.
+
+Registrations export to CSV and XLSX (``registration.exports``, cells that could run as
+formulas neutralized); only users with the ``registration.export_registration``
+permission see the export (``IMPORT_EXPORT_EXPORT_PERMISSION_CODE`` in settings).
+"""
+
+import csv
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Lower
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.text import slugify
+from django.utils.translation import ngettext
+from django_countries.filters import CountryFilter
+from import_export.admin import ExportActionMixin
+from import_export.formats import base_formats
+
+from forum.admin import SafeChangesMixin
+from forum.models import Forum
+from registration import services
+from registration.exports import RegistrationResource, neutralize
+from registration.models import CategoryQuota, Notification, Registration, RegistrationSettings, SessionSignup
+from sessions_app.admin import ForumTimeZoneMixin, local_day_and_times
+from sessions_app.models import Session
+
+CONFIRMED_SEAT = Q(signups__status=SessionSignup.Status.CONFIRMED)
+WAITLISTED_SEAT = Q(signups__status=SessionSignup.Status.WAITLISTED)
+
+
+def _report_promoted(request, promoted: int) -> None:
+    """Tell the organizer that ``promoted`` waitlisted participants got a place (if any did)."""
+    if promoted:
+        message = ngettext(
+            "%(count)d waitlisted participant was promoted and notified.",
+            "%(count)d waitlisted participants were promoted and notified.",
+            promoted,
+        )
+        messages.info(request, message % {"count": promoted})
+
+
+def _fill_after_commit(request, forums: Iterable[Forum] = (), sessions: Iterable[Session] = ()) -> None:
+    """Once the current transaction commits, give the places of ``forums`` and the seats of
+    ``sessions`` that are free to their waitlists, and report how many were promoted."""
+
+    def fill() -> None:
+        promoted = sum(services.fill_places(forum=forum) for forum in forums)
+        promoted += sum(services.fill_seats(session=session) for session in sessions)
+        _report_promoted(request, promoted)
+
+    transaction.on_commit(fill)
+
+
+class ParallelSessionFilter(admin.SimpleListFilter):
+    """Rows tied to one parallel session (of the forum chosen in the forum filter, if any).
+
+    The choices are read in one query, whatever the number of sessions. ``session_path``
+    is the lookup from the model to the session, ``forum_parameter`` the forum filter's
+    query parameter.
+    """
+
+    title = "parallel session"
+    parameter_name = "session"
+    session_path = "session"
+    forum_parameter = "session__forum__id__exact"
+
+    def lookups(self, request, model_admin):
+        sessions = Session.objects.filter(kind=Session.Kind.PARALLEL).select_related("forum")
+        forum = request.GET.get(self.forum_parameter, "")
+        if forum.isdigit():
+            sessions = sessions.filter(forum_id=forum)
+        sessions = list(sessions.order_by("-forum__start_date", "forum", "start", "title"))
+        several_forums = len({session.forum_id for session in sessions}) > 1
+        return [
+            (str(session.pk), f"{session.title} ({session.forum.title})" if several_forums else session.title)
+            for session in sessions
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        if not self.value().isdigit():
+            raise IncorrectLookupParameters(f"Unknown session “{self.value()}”.")
+        return queryset.filter(**{self.session_path: self.value()})
+
+
+class RegistrationSessionFilter(ParallelSessionFilter):
+    """Registrations with a sign-up (seat or waitlist place) in one parallel session."""
+
+    session_path = "signups__session"
+    forum_parameter = "forum__id__exact"
+
+
+class CategoryQuotaInline(admin.TabularInline):
+    """The most places each participant category may hold (one row per category)."""
+
+    model = CategoryQuota
+    fields = ["category", "places"]
+    extra = 0
+
+
+@admin.register(RegistrationSettings)
+class RegistrationSettingsAdmin(SafeChangesMixin, admin.ModelAdmin):
+    """When a forum's registration opens and closes, its capacity, approval and category quotas.
+
+    After a save, places that became free (capacity or a quota raised, a quota removed)
+    go to the waitlist, first come first served.
+    """
+
+    list_display = ["forum", "opens_on", "closes_on", "capacity", "requires_approval", "places_held", "waitlisted"]
+    list_select_related = ["forum"]
+    ordering = ["-forum__start_date"]
+    inlines = [CategoryQuotaInline]
+    fields = ["forum", "opens_on", "closes_on", "capacity", "requires_approval"]
+
+    def get_queryset(self, request):
+        registrations = "forum__registrations__status"
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                held=Count("forum__registrations", filter=Q(**{f"{registrations}__in": Registration.HOLDING_PLACES})),
+                waiting=Count("forum__registrations", filter=Q(**{registrations: Registration.Status.WAITLISTED})),
+            )
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        """The forum is chosen when the settings are added; it is their key, so it stays."""
+        return ["forum"] if obj is not None else []
+
+    @admin.display(description="places held", ordering="held")
+    def places_held(self, settings: RegistrationSettings) -> int:
+        return settings.held
+
+    @admin.display(description="waitlist", ordering="waiting")
+    def waitlisted(self, settings: RegistrationSettings) -> int:
+        return settings.waiting
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        _fill_after_commit(request, forums=[form.instance.forum])
+
+
+class SessionSignupInline(admin.TabularInline):
+    """A registration's parallel sessions, read-only (participants sign up on the site)."""
+
+    model = SessionSignup
+    fields = ["session", "status", "created_at"]
+    readonly_fields = fields
+    ordering = ["session__start"]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class NotificationInline(admin.TabularInline):
+    """The e-mails owed to a participant and when each was sent, read-only."""
+
+    model = Notification
+    fields = ["kind", "session", "created_at", "sent_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Registration)
+class RegistrationAdmin(SafeChangesMixin, ForumTimeZoneMixin, ExportActionMixin, admin.ModelAdmin):
+    """Participants' registrations: filter, search, confirm or decline, export.
+
+    The status is read-only: the actions change it through the services, which send
+    the e-mails and promote the waitlist. The category is read-only too, since it
+    counts against the quotas. Registrations are made by participants, never added here.
+    """
+
+    list_display = ["printed_name", "email", "organization", "category", "country", "status", "registered"]
+    list_filter = ["status", "category", ("country", CountryFilter), "forum", RegistrationSessionFilter]
+    list_select_related = ["user", "forum"]
+    search_fields = ["printed_name", "user__email", "organization", "city"]
+    ordering = ["-created_at", "-pk"]
+    actions = ["confirm_selected", "decline_selected"]
+    inlines = [SessionSignupInline, NotificationInline]
+    readonly_fields = ["forum", "user", "status", "category", "consent", "consented_at", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["forum", "user", "status"]}),
+        (
+            "Participant",
+            {
+                "fields": [
+                    "printed_name",
+                    "organization",
+                    "position",
+                    "category",
+                    "country",
+                    "city",
+                    "language",
+                    "accessibility_needs",
+                ]
+            },
+        ),
+        ("Consent and history", {"fields": ["consent", "consented_at", "created_at", "updated_at"]}),
+    ]
+    resource_classes = [RegistrationResource]
+    export_formats = [base_formats.CSV, base_formats.XLSX]
+
+    def forum_for(self, request, obj):
+        return obj.forum if obj is not None else None
+
+    def has_add_permission(self, request):
+        return False
+
+    def get_actions(self, request):
+        """The confirm, decline and export actions; bulk deletion is left out (decline instead)."""
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.display(description="e-mail", ordering="user__email")
+    def email(self, registration: Registration) -> str:
+        return registration.user.email
+
+    @admin.display(description="registered (forum time)", ordering="created_at")
+    def registered(self, registration: Registration) -> str:
+        return date_format(timezone.localtime(registration.created_at, registration.forum.tzinfo), "D j M Y, H:i")
+
+    @admin.action(description="Confirm selected registrations", permissions=["change"])
+    def confirm_selected(self, request, queryset):
+        self._decide(request, queryset, services.confirm_registration, "confirmed")
+
+    @admin.action(description="Decline selected registrations", permissions=["change"])
+    def decline_selected(self, request, queryset):
+        """Ask for confirmation on an intermediate page, then decline each registration."""
+        if request.POST.get("post") == "yes":
+            self._decide(request, queryset, services.decline_registration, "declined")
+            return None
+        registrations = list(queryset.select_related("user"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Decline registrations?",
+            "opts": self.opts,
+            "registrations": registrations,
+            "holding_places": sum(r.status in Registration.HOLDING_PLACES for r in registrations),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/registration/decline_confirmation.html", context)
+
+    def _decide(self, request, queryset: QuerySet, decide: Callable[..., bool], verb: str) -> None:
+        """Apply ``decide`` (a service) to each registration, oldest first, and report the outcome.
+
+        Each call is its own transaction, so one refusal (e.g. the forum is full) leaves
+        the others done. The organizer is told how many were ``verb``, how many already
+        were, and which were refused and why.
+        """
+        done = unchanged = 0
+        refused: dict[str, list[str]] = defaultdict(list)
+        for registration in queryset.select_related("forum").order_by("created_at", "pk"):
+            try:
+                changed = decide(registration=registration)
+            except services.RegistrationError as error:
+                refused[error.message].append(registration.printed_name)
+                continue
+            done, unchanged = done + changed, unchanged + (not changed)
+        if done:
+            message = ngettext(
+                "%(count)d registration %(verb)s; its participant is notified by e-mail.",
+                "%(count)d registrations %(verb)s; each participant is notified by e-mail.",
+                done,
+            )
+            messages.success(request, message % {"count": done, "verb": verb})
+        if unchanged:
+            message = ngettext(
+                "%(count)d registration was already %(verb)s.",
+                "%(count)d registrations were already %(verb)s.",
+                unchanged,
+            )
+            messages.info(request, message % {"count": unchanged, "verb": verb})
+        for reason, names in refused.items():
+            messages.error(request, f"Not {verb}: {', '.join(names)}. {reason}")
+
+    def delete_model(self, request, obj):
+        self.delete_queryset(request, Registration.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        """Delete, then give the freed places and session seats to the waitlists."""
+        forums = list(Forum.objects.filter(registrations__in=queryset).distinct())
+        sessions = list(Session.objects.filter(CONFIRMED_SEAT, signups__registration__in=queryset).distinct())
+        super().delete_queryset(request, queryset)
+        _fill_after_commit(request, forums=forums, sessions=sessions)
+
+
+@admin.register(SessionSignup)
+class SessionSignupAdmin(admin.ModelAdmin):
+    """Who signed up for each parallel session, read-only; links to each session's attendance list.
+
+    Deleting a sign-up takes the participant out of the session through the services,
+    so the freed seat goes to the session's waitlist.
+    """
+
+    list_display = ["participant", "organization", "session", "status", "created_at", "attendance_list"]
+    list_filter = ["status", ParallelSessionFilter, "session__forum"]
+    list_select_related = ["registration", "session"]
+    search_fields = ["registration__printed_name", "registration__user__email", "registration__organization"]
+    ordering = ["session__start", "session__title", "status", "registration__printed_name"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="participant", ordering="registration__printed_name")
+    def participant(self, signup: SessionSignup) -> str:
+        return signup.registration.printed_name
+
+    @admin.display(description="organization", ordering="registration__organization")
+    def organization(self, signup: SessionSignup) -> str:
+        return signup.registration.organization
+
+    @admin.display(description="attendance list")
+    def attendance_list(self, signup: SessionSignup) -> str:
+        url = reverse("admin:registration_sessionsignup_attendance", args=[signup.session_id])
+        return format_html('<a href="{}">Attendance list</a>', url)
+
+    def delete_model(self, request, obj):
+        services.session_leave(registration=obj.registration, session=obj.session)
+
+    def delete_queryset(self, request, queryset):
+        for signup in queryset.select_related("registration", "session"):
+            services.session_leave(registration=signup.registration, session=signup.session)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("attendance/", view(self.attendance_index_view), name="registration_sessionsignup_attendance_index"),
+            path(
+                "attendance/<int:session_id>/",
+                view(self.attendance_view),
+                name="registration_sessionsignup_attendance",
+            ),
+            path(
+                "attendance/<int:session_id>/csv/",
+                view(self.attendance_csv_view),
+                name="registration_sessionsignup_attendance_csv",
+            ),
+            *super().get_urls(),
+        ]
+
+    def attendance_index_view(self, request):
+        """The parallel sessions with their seats taken, capacity and waitlist, each linking to its list."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        sessions = (
+            Session.objects.filter(kind=Session.Kind.PARALLEL)
+            .select_related("forum", "room")
+            .annotate(taken=Count("signups", filter=CONFIRMED_SEAT), waiting=Count("signups", filter=WAITLISTED_SEAT))
+            .order_by("-forum__start_date", "forum", "start", "title")
+        )
+        capacity = services.session_capacity
+        rows = [
+            (session, *local_day_and_times(session.start, session.end, session.forum), capacity(session))
+            for session in sessions
+        ]
+        context = {**self.admin_site.each_context(request), "title": "Attendance lists", "opts": self.opts}
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/registration/attendance_index.html", {**context, "rows": rows})
+
+    def attendance_view(self, request, session_id: int):
+        """A session's attendance sheet, ready to print: its seats, then its waitlist in order."""
+        session, confirmed, waitlist = self._attendance(request, session_id)
+        day, times = local_day_and_times(session.start, session.end, session.forum)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Attendance list: {session.title}",
+            "opts": self.opts,
+            "session": session,
+            "day": day,
+            "times": times,
+            "capacity": services.session_capacity(session),
+            "confirmed": confirmed,
+            "waitlist": waitlist,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/registration/attendance.html", context)
+
+    def attendance_csv_view(self, request, session_id: int):
+        """The attendance list as CSV: one row per participant, cells that could run as formulas neutralized."""
+        session, confirmed, waitlist = self._attendance(request, session_id)
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="attendance-{slugify(session.title)[:60]}.csv"'
+        writer = csv.writer(response)
+        writer.writerow(["List", "No.", "Name", "Organization", "Country", "Signature"])
+        for number, signup in enumerate(confirmed, start=1):
+            writer.writerow(["Seat", number, *_attendance_cells(signup), ""])
+        for position, signup in enumerate(waitlist, start=1):
+            writer.writerow(["Waitlist", position, *_attendance_cells(signup), ""])
+        return response
+
+    def _attendance(self, request, session_id: int) -> tuple[Session, list[SessionSignup], list[SessionSignup]]:
+        """The session, its seated participants by name and its waitlist in order (two queries)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        session = get_object_or_404(Session.objects.select_related("forum", "room"), pk=session_id)
+        signups = list(
+            session.signups.select_related("registration").order_by(
+                Lower("registration__printed_name"), "waitlisted_at", "pk"
+            )
+        )
+        confirmed = [signup for signup in signups if signup.status == SessionSignup.Status.CONFIRMED]
+        waitlist = sorted(
+            (signup for signup in signups if signup.status == SessionSignup.Status.WAITLISTED),
+            key=lambda signup: (signup.waitlisted_at, signup.pk),
+        )
+        return session, confirmed, waitlist
+
+
+def _attendance_cells(signup: SessionSignup) -> list[str]:
+    """Name, organization and country of ``signup``'s participant, safe for a spreadsheet."""
+    registration = signup.registration
+    values = (registration.printed_name, registration.organization, registration.country.name)
+    return [neutralize(value) for value in values]
