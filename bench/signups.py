@@ -123,9 +123,7 @@ def main() -> None:
     celery_app.conf.task_always_eager = not settings.CELERY_BROKER_URL
     old_name = connection.creation.create_test_db(verbosity=0)
     try:
-        forum, sessions_by_slot, registrations = build_forum(
-            args.slots, args.seats, args.clients * args.per_client
-        )
+        forum, sessions_by_slot, registrations = build_forum(args.slots, args.seats, args.clients * args.per_client)
         rng = random.Random(2020)
         plans = [
             [
@@ -163,9 +161,9 @@ def main() -> None:
         rate = report("sign-up (POST, full stack)", total, *run_clients(args.clients, sign_ups))
         print(f"sign-ups per second are {rate / floor_rate:.1%} of the floor's transactions per second")
 
-        overbooked = Session.objects.annotate(
-            taken=Count("signups", filter=Q(signups__status="confirmed"))
-        ).filter(taken__gt=args.seats)
+        overbooked = Session.objects.annotate(taken=Count("signups", filter=Q(signups__status="confirmed"))).filter(
+            taken__gt=args.seats
+        )
         print("overbooked sessions:", overbooked.count())
     finally:
         if settings.CELERY_BROKER_URL:

@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("forum.public_urls")),
     path("forums/", include("sessions_app.urls")),
     path("forums/", include("sessions_app.document_urls")),
+    path("forums/", include("registration.urls")),
 ]

@@ -9,6 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from forum.tests.factories import ForumFactory, OrganizationFactory, PersonFactory, RoomFactory
+from registration.models import SessionSignup
+from registration.tests.factories import RegistrationFactory, RegistrationSettingsFactory, SessionSignupFactory
 from sessions_app.models import Session, SpeakerRole
 from sessions_app.tests.factories import (
     AgendaItemFactory,
@@ -30,8 +32,9 @@ from sessions_app.tests.support import (
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 
 # Queries per page, whatever the number of rows (see the *_query_count tests).
-PROGRAMME_QUERIES = 3  # forum, sessions with theme and room, organizers
-SESSION_PAGE_QUERIES = 6  # session with forum/theme/room, questions, references, organizers, items, roles
+PROGRAMME_QUERIES = 4  # forum with registration settings, sessions with theme and room, organizers, seats taken
+SESSION_PAGE_QUERIES = 7  # session with forum/theme/room, questions, references, organizers, items, roles, seats taken
+PARTICIPANT_QUERIES = 4  # a signed-in participant's session and user, their registration, their sign-ups
 
 
 def programme_url(forum) -> str:
@@ -378,3 +381,47 @@ def test_programme_puts_staggered_parallel_sessions_side_by_side_and_names_the_o
     assert "Starts at eleven" in slots[0] and "Starts at half past" in slots[0]
     assert "Afternoon" in slots[1]
     assert "Wednesday 22 January 2020 (UTC-0500)" in page_text(html)
+
+
+def test_programme_query_count_for_a_participant_does_not_grow_with_sessions_and_sign_ups(
+    client, quito_forum, django_assert_num_queries
+):
+    RegistrationSettingsFactory(forum=quito_forum)
+    registration = RegistrationFactory(forum=quito_forum)
+    client.force_login(registration.user)
+    url = programme_url(quito_forum)
+    with django_assert_num_queries(PROGRAMME_QUERIES + PARTICIPANT_QUERIES):
+        assert client.get(url).status_code == 200
+    rooms = [RoomFactory(forum=quito_forum, capacity=3) for _ in range(5)]
+    for number in range(40):
+        session = SessionFactory(
+            forum=quito_forum, room=rooms[number % 5], start=quito_time(8) + timedelta(hours=number // 5)
+        )
+        for _ in range(number % 4):
+            SessionSignupFactory(session=session, registration=RegistrationFactory(forum=quito_forum))
+        if number % 5 == 0:
+            status = SessionSignup.Status.CONFIRMED if number % 4 < 3 else SessionSignup.Status.WAITLISTED
+            SessionSignupFactory(session=session, registration=registration, status=status)
+
+    with django_assert_num_queries(PROGRAMME_QUERIES + PARTICIPANT_QUERIES):
+        response = client.get(url)
+
+    text = page_text(response.content)
+    assert text.count("Signed up ✓") == 6 and text.count("Waitlisted (#1)") == 2
+    assert text.count("Full — waitlist open") == 12  # 10 full without the participant, 2 filled by them
+    assert response.content.decode().count('name="join_waitlist"') == 12 - 4  # not where they have a seat or wait
+
+
+def test_session_page_query_count_for_a_participant_is_constant(client, quito_session, django_assert_num_queries):
+    RegistrationSettingsFactory(forum=quito_session.forum)
+    registration = RegistrationFactory(forum=quito_session.forum)
+    client.force_login(registration.user)
+    for _ in range(5):
+        SessionSignupFactory(session=quito_session, registration=RegistrationFactory(forum=quito_session.forum))
+    other = SessionFactory(forum=quito_session.forum, start=quito_session.start + timedelta(hours=3))
+    SessionSignupFactory(session=other, registration=registration)
+
+    with django_assert_num_queries(SESSION_PAGE_QUERIES + PARTICIPANT_QUERIES):
+        response = client.get(session_url(quito_session))
+
+    assert "Sign up" in page_text(response.content)
