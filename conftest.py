@@ -11,15 +11,13 @@ from forum.celery import app as celery_app
 
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
-    """Fast hashing, generated files in a per-test folder, e-mail kept in memory."""
+    """Fast hashing, generated files in a per-test folder, e-mail kept in memory, and an
+    empty in-process cache, so allauth's rate limits count from zero in every test (a
+    shared Redis cache would mix the counts of xdist workers)."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    """Start each test with an empty cache, so allauth's rate limits count from zero."""
     cache.clear()
     yield
     cache.clear()
