@@ -183,8 +183,15 @@ def confirm_registration(*, registration: Registration, now: datetime | None = N
     if registration.status == Status.CANCELLED:
         raise RegistrationError(_("The participant cancelled this registration."), "inactive")
     if registration.status != Status.SUBMITTED and settings is not None:
-        if not _Places.count(settings).has_room(registration.category):
-            raise RegistrationError(_("The forum or this participant's category is full."), "forum_full")
+        places = _Places.count(settings)
+        if not places.has_room(registration.category):
+            if places.forum_has_room():
+                message = _("The places for the category “%(category)s” are taken.") % {
+                    "category": registration.get_category_display()
+                }
+            else:
+                message = _("The forum is full.")
+            raise RegistrationError(message, "forum_full")
     _set_status(registration, Status.CONFIRMED, now)
     registration.save()
     notify(registration, Notification.Kind.CONFIRMED)
@@ -223,6 +230,21 @@ def fill_places(*, forum: Forum, now: datetime | None = None) -> int:
     if settings is None:
         return 0
     return _promote_waitlist(settings, now or timezone.now())
+
+
+def waitlist_reason(registration: Registration) -> str | None:
+    """Why ``registration`` waits: ``"category"`` when its category's quota is taken while the
+    forum has room, ``"forum"`` when the forum is full; None unless it is WAITLISTED.
+
+    Read-only, two queries (no lock: the answer is for display).
+    """
+    if registration.status != Status.WAITLISTED:
+        return None
+    settings = RegistrationSettings.objects.filter(forum_id=registration.forum_id).first()
+    if settings is None:
+        return "forum"
+    places = _Places.count(settings)
+    return "category" if places.forum_has_room() else "forum"
 
 
 def session_capacity(session: Session) -> int | None:
@@ -364,10 +386,13 @@ class _Places:
         """True if ``category`` has no quota or its quota is not taken."""
         return category not in self.quotas or self.by_category[category] < self.quotas[category]
 
+    def forum_has_room(self) -> bool:
+        """True if the forum has no capacity or a free place, whatever the quotas."""
+        return self.capacity is None or self.total < self.capacity
+
     def has_room(self, category: str) -> bool:
         """True if the forum and ``category``'s quota both have a free place."""
-        forum_room = self.capacity is None or self.total < self.capacity
-        return forum_room and self.quota_has_room(category)
+        return self.forum_has_room() and self.quota_has_room(category)
 
     def take(self, category: str) -> None:
         """Count one more place held in ``category``."""

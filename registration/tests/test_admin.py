@@ -199,7 +199,7 @@ def test_confirming_when_the_forum_is_full_reports_the_refusal_and_leaves_the_ro
         response = act(admin_client, "confirm_selected", [waiting])
     assert status_of(waiting) == WAITLISTED
     assert mailoutbox == []
-    assert messages_of(response) == ["Not confirmed: Luis Mora. The forum or this participant's category is full."]
+    assert messages_of(response) == ["Not confirmed: Luis Mora. The forum is full."]
 
 
 def test_decline_asks_first_then_declines_e_mails_and_promotes_the_first_waitlisted(
