@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_save
+from django.db.models.signals import post_save, pre_delete
 
 
 class RegistrationConfig(AppConfig):
@@ -9,7 +9,7 @@ class RegistrationConfig(AppConfig):
     verbose_name = "Registration"
 
     def ready(self) -> None:
-        """Connect the receivers that refill session seats after a capacity change."""
+        """Connect the receivers that refill session seats after a capacity change or a room deletion."""
         from registration import signals  # imports the models: only once the registry is ready
 
         for model in ("sessions_app.Session", "forum.Room"):
@@ -18,3 +18,8 @@ class RegistrationConfig(AppConfig):
                 sender=self.apps.get_model(model),
                 dispatch_uid=f"registration.fill_seats_after_save.{model}",
             )
+        pre_delete.connect(
+            signals.fill_seats_after_room_delete,
+            sender=self.apps.get_model("forum.Room"),
+            dispatch_uid="registration.fill_seats_after_room_delete",
+        )

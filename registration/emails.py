@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
 from forum.models import Forum
+from registration import services
 from registration.models import Notification, Registration, SessionSignup
 from sessions_app.models import Session
 
@@ -85,7 +86,7 @@ def _context(notification: Notification) -> dict:
     ]
     return {
         "language": translation.get_language(),
-        "subject": " ".join(_subject(notification.kind, names).split()),
+        "subject": " ".join(_subject(notification, names).split()),
         "greeting": _("Dear %(name)s,") % names,
         "paragraphs": _paragraphs(notification, names),
         "facts": facts,
@@ -94,8 +95,10 @@ def _context(notification: Notification) -> dict:
     }
 
 
-def _subject(kind: str, names: dict) -> str:
-    """The subject line of an e-mail of ``kind``."""
+def _subject(notification: Notification, names: dict) -> str:
+    """The subject line of ``notification``'s e-mail."""
+    if notification.kind == Kind.PROMOTED and notification.registration.status != Registration.Status.CONFIRMED:
+        return _("You are off the waitlist: %(forum)s") % names
     subjects = {
         Kind.RECEIVED: _("Registration received: %(forum)s"),
         Kind.CONFIRMED: _("Registration confirmed: %(forum)s"),
@@ -107,7 +110,7 @@ def _subject(kind: str, names: dict) -> str:
         Kind.SESSION_WAITLISTED: _("You are on the session's waitlist: %(session)s"),
         Kind.SESSION_PROMOTED: _("A seat is now yours: %(session)s"),
     }
-    return subjects[kind] % names
+    return subjects[notification.kind] % names
 
 
 def _paragraphs(notification: Notification, names: dict) -> list[str]:
@@ -141,20 +144,37 @@ def _paragraphs(notification: Notification, names: dict) -> list[str]:
                 _("If you think this is a mistake, please write to the organizers."),
             ]
         case Kind.WAITLISTED:
+            if services.waitlist_reason(registration) == "category":
+                waiting = _(
+                    "The places for your category (%(category)s) at %(forum)s (%(city)s, %(dates)s) are taken for "
+                    "now, so your registration is on the waitlist."
+                ) % {**names, "category": registration.get_category_display()}
+            else:
+                waiting = (
+                    _("%(forum)s (%(city)s, %(dates)s) is full for now, so your registration is on the waitlist.")
+                    % names
+                )
             return [
-                _("%(forum)s (%(city)s, %(dates)s) is full for now, so your registration is on the waitlist.") % names,
+                waiting,
                 *_waitlist_position(_registration_waitlist_position(registration)),
                 _(
                     "When a place becomes free it goes to the next person on the waitlist, and we will write to you "
                     "if it is yours. You do not need to do anything."
                 ),
             ]
-        case Kind.PROMOTED:
+        case Kind.PROMOTED if registration.status == Registration.Status.CONFIRMED:
             return [
                 _("A place has become free at %(forum)s (%(city)s, %(dates)s) and it is yours.") % names,
-                _("Your registration is confirmed. We look forward to seeing you.")
-                if registration.status == Registration.Status.CONFIRMED
-                else _("The organizers review each registration. We will write to you again when they confirm it."),
+                _("Your registration is confirmed. We look forward to seeing you."),
+            ]
+        case Kind.PROMOTED:
+            return [
+                _(
+                    "A place has become free at %(forum)s (%(city)s, %(dates)s) and your registration has left the "
+                    "waitlist."
+                )
+                % names,
+                _("The organizers review each registration. We will write to you again when they confirm it."),
             ]
         case Kind.CANCELLED:
             return [

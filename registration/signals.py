@@ -17,10 +17,28 @@ def fill_seats_after_save(sender: type[Session] | type[Room], instance: Session 
     without a waitlist cost one query in all.
     """
     sessions = Session.objects.filter(pk=instance.pk) if sender is Session else Session.objects.filter(room=instance)
-    waiting = sessions.filter(signups__status=SessionSignup.Status.WAITLISTED).distinct()
+    _fill_on_commit(sessions.filter(signups__status=SessionSignup.Status.WAITLISTED).distinct(), using)
+
+
+def fill_seats_after_room_delete(sender: type[Room], instance: Room, using: str, **kwargs) -> None:
+    """``pre_delete`` of ``Room``: its sessions lose their room, and with it their room's capacity.
+
+    A session without a capacity of its own then has no limit, so once the deletion
+    commits its waitlist is promoted (``services.fill_seats``). The sessions are read
+    now, before the deletion sets their room to NULL (which sends no ``post_save``).
+    """
+    waiting = Session.objects.filter(
+        room=instance, capacity__isnull=True, signups__status=SessionSignup.Status.WAITLISTED
+    ).distinct()
+    _fill_on_commit(list(waiting), using)
+
+
+def _fill_on_commit(sessions, using: str) -> None:
+    """Run ``services.fill_seats`` on each of ``sessions`` (read at commit if a queryset) once
+    the transaction on ``using`` commits."""
 
     def fill() -> None:
-        for session in waiting:
+        for session in sessions:
             services.fill_seats(session=session)
 
     transaction.on_commit(fill, using=using)

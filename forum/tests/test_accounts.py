@@ -389,3 +389,23 @@ def test_navbar_shows_the_account_menu_to_a_signed_in_participant(client):
     )
     assert "Sign in" not in text
     assert "Sign up" not in text
+
+
+def test_typos_of_twelve_people_on_one_venue_address_lock_out_nobody_else(client):
+    for n in range(12):
+        verified_user(f"participant{n}@x.org")
+        sign_in(client, f"participant{n}@x.org", "not the password")
+    ana = verified_user("ana@x.org")
+
+    sign_in(client, "ana@x.org")
+
+    assert signed_in_user_id(client) == str(ana.pk)
+
+
+def test_sign_up_with_an_address_longer_than_254_characters_is_refused_on_the_form(client, mailoutbox):
+    response = sign_up(client, "a" * 300 + "@example.org")
+
+    assert response.status_code == 200
+    assert "An e-mail address has at most 254 characters." in page_text(response.content)
+    assert not User.objects.exists()
+    assert mailoutbox == []

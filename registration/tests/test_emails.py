@@ -13,7 +13,12 @@ from django.urls import reverse
 from forum.tests.factories import RoomFactory
 from registration import services
 from registration.models import Notification, Registration
-from registration.tests.factories import RegistrationSettingsFactory, VerifiedUserFactory, participant_details
+from registration.tests.factories import (
+    CategoryQuotaFactory,
+    RegistrationSettingsFactory,
+    VerifiedUserFactory,
+    participant_details,
+)
 from sessions_app.tests.factories import SessionFactory
 
 pytestmark = pytest.mark.integration
@@ -369,3 +374,29 @@ def test_settings_email_backend_follows_email_url(email_url, backend):
     assert result.stdout.split()[0] == backend
     if email_url:
         assert result.stdout.split()[1] == "mail.example.org"
+
+
+def test_a_participant_waitlisted_by_their_categorys_quota_is_told_so(
+    db, mailoutbox, django_capture_on_commit_callbacks
+):
+    world = World(mailoutbox, django_capture_on_commit_callbacks, "en")
+    CategoryQuotaFactory(settings=world.settings, category="local_government", places=1)
+    world.register(world.other)
+    world.register(world.participant)
+    (message,) = world.participant_messages()
+    assert "The places for your category (Local government) at 6th Mayoral Forum" in message.body
+    assert "is full for now" not in message.body
+
+
+def test_promotion_into_review_does_not_promise_a_place(db, mailoutbox, django_capture_on_commit_callbacks):
+    world = World(mailoutbox, django_capture_on_commit_callbacks, "en")
+    world.configure(requires_approval=True, capacity=1)
+    first = world.register(world.other)
+    world.register(world.participant)
+    world.outbox.clear()
+    world.run(services.decline_registration, registration=first)
+    (message,) = world.participant_messages()
+    assert message.subject == f"You are off the waitlist: {FORUM}"
+    assert "your registration has left the waitlist" in message.body
+    assert "it is yours" not in message.body
+    assert "We will write to you again when they confirm it." in message.body

@@ -416,3 +416,15 @@ class TestCapacityChanges:
             room.capacity = 5
             room.save()
         assert status_of(waiting) == "confirmed"
+
+    def test_deleting_a_room_lifts_its_sessions_limit_and_promotes_their_waitlists(
+        self, open_forum, django_capture_on_commit_callbacks
+    ):
+        room = RoomFactory(forum=open_forum, capacity=0)
+        session = SessionFactory(forum=open_forum, room=room, capacity=None)
+        waiting = services.session_sign_up(
+            registration=RegistrationFactory(forum=open_forum), session=session, join_waitlist=True
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            room.delete()
+        assert status_of(waiting) == "confirmed"
