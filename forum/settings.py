@@ -245,3 +245,6 @@ LOGGING = {
 # ``registration.export_registration``, personal data) see and use its export; superusers do.
 # https://django-import-export.readthedocs.io/en/latest/installation.html#import-export-export-permission-code
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
+# Should a cell still hold a character XLSX cannot store (``registration.exports.neutralize``
+# strips control characters first), replace it with U+FFFD instead of failing the whole export.
+IMPORT_EXPORT_ESCAPE_ILLEGAL_CHARS_ON_EXPORT = True

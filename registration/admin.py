@@ -5,23 +5,29 @@ confirm and decline actions call it once per row, and each sends its e-mail); no
 here counts places. Saves and deletions that may free places ask the services to give
 them to the waitlist once they are committed, and say how many were promoted.
 
-Registrations export to CSV and XLSX (``registration.exports``, cells that could run as
-formulas neutralized); only users with the ``registration.export_registration``
-permission see the export (``IMPORT_EXPORT_EXPORT_PERMISSION_CODE`` in settings).
+Registrations export to CSV (UTF-8 with a byte-order mark, for Excel) and XLSX
+(``registration.exports``: control characters stripped, cells that could run as formulas
+neutralized); only users with the ``registration.export_registration`` permission see
+the export (``IMPORT_EXPORT_EXPORT_PERMISSION_CODE`` in settings).
+
+Every date and time is shown in the forum's time zone and labelled "(forum time)".
 """
 
 import csv
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from datetime import datetime
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Lower
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -37,13 +43,27 @@ from import_export.formats import base_formats
 from forum.admin import SafeChangesMixin
 from forum.models import Forum
 from registration import services
-from registration.exports import RegistrationResource, neutralize
+from registration.exports import (
+    ColumnLabelledExportForm,
+    ExcelCSV,
+    RegistrationResource,
+    neutralize,
+    session_titles,
+    signups_in_programme_order,
+)
 from registration.models import CategoryQuota, Notification, Registration, RegistrationSettings, SessionSignup
 from sessions_app.admin import ForumTimeZoneMixin, local_day_and_times
 from sessions_app.models import Session
 
 CONFIRMED_SEAT = Q(signups__status=SessionSignup.Status.CONFIRMED)
 WAITLISTED_SEAT = Q(signups__status=SessionSignup.Status.WAITLISTED)
+
+
+def _forum_time(moment: datetime | None, forum: Forum) -> str | None:
+    """``moment`` in ``forum``'s time zone, as "Thu 2 Jan 2020, 09:30"; None (shown "-") without one."""
+    if moment is None:
+        return None
+    return date_format(timezone.localtime(moment, forum.tzinfo), "D j M Y, H:i")
 
 
 def _report_promoted(request, promoted: int) -> None:
@@ -103,8 +123,10 @@ class ParallelSessionFilter(admin.SimpleListFilter):
 
 
 class RegistrationSessionFilter(ParallelSessionFilter):
-    """Registrations with a sign-up (seat or waitlist place) in one parallel session."""
+    """Registrations with a sign-up (seat or waitlist place) in one parallel session; the
+    changelist's "parallel sessions" column says which."""
 
+    title = "parallel session (seat or waitlist)"
     session_path = "signups__session"
     forum_parameter = "forum__id__exact"
 
@@ -122,7 +144,8 @@ class RegistrationSettingsAdmin(SafeChangesMixin, admin.ModelAdmin):
     """When a forum's registration opens and closes, its capacity, approval and category quotas.
 
     After a save, places that became free (capacity or a quota raised, a quota removed)
-    go to the waitlist, first come first served.
+    go to the waitlist, first come first served, and the organizer is warned about
+    settings that save but are probably unintended (``_warn_about_settings``).
     """
 
     list_display = ["forum", "opens_on", "closes_on", "capacity", "requires_approval", "places_held", "waitlisted"]
@@ -156,14 +179,37 @@ class RegistrationSettingsAdmin(SafeChangesMixin, admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
+        _warn_about_settings(request, form.instance)
         _fill_after_commit(request, forums=[form.instance.forum])
+
+
+def _warn_about_settings(request, settings: RegistrationSettings) -> None:
+    """Warn the organizer about saved ``settings`` that are allowed but probably unintended:
+    a capacity below the places already held, registration opening or closing after the forum ends."""
+    forum = settings.forum
+    if settings.capacity is not None:
+        held = Registration.objects.filter(forum=forum).holding_places().count()
+        if held > settings.capacity:
+            message = ngettext(
+                "%(held)d place is held, more than the new capacity of %(capacity)d: nobody loses a place; "
+                "new registrations are waitlisted until enough cancel.",
+                "%(held)d places are held, more than the new capacity of %(capacity)d: nobody loses a place; "
+                "new registrations are waitlisted until enough cancel.",
+                held,
+            )
+            messages.warning(request, message % {"held": held, "capacity": settings.capacity})
+    last_day = date_format(forum.end_date, "j F Y")
+    if settings.opens_on > forum.end_date:
+        messages.warning(request, f"Registration opens after the forum ends ({last_day}).")
+    elif settings.closes_on > forum.end_date:
+        messages.warning(request, f"Registration closes after the forum ends ({last_day}).")
 
 
 class SessionSignupInline(admin.TabularInline):
     """A registration's parallel sessions, read-only (participants sign up on the site)."""
 
     model = SessionSignup
-    fields = ["session", "status", "created_at"]
+    fields = ["session", "status", "signed_up"]
     readonly_fields = fields
     ordering = ["session__start"]
     extra = 0
@@ -175,12 +221,16 @@ class SessionSignupInline(admin.TabularInline):
     def has_change_permission(self, request, obj=None):
         return False
 
+    @admin.display(description="signed up at (forum time)")
+    def signed_up(self, signup: SessionSignup) -> str | None:
+        return _forum_time(signup.created_at, signup.registration.forum)
+
 
 class NotificationInline(admin.TabularInline):
     """The e-mails owed to a participant and when each was sent, read-only."""
 
     model = Notification
-    fields = ["kind", "session", "created_at", "sent_at"]
+    fields = ["kind", "session", "written", "sent"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -190,6 +240,24 @@ class NotificationInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="written at (forum time)")
+    def written(self, notification: Notification) -> str | None:
+        return _forum_time(notification.created_at, notification.registration.forum)
+
+    @admin.display(description="sent at (forum time)")
+    def sent(self, notification: Notification) -> str | None:
+        return _forum_time(notification.sent_at, notification.registration.forum)
+
+
+class RegistrationChangeList(ChangeList):
+    """The registrations changelist; the rows of the page come with their sign-ups and sessions
+    (one more query, whatever the number of rows). Exports and actions, which read the
+    changelist's queryset instead, are left as they are."""
+
+    def get_results(self, request):
+        super().get_results(request)
+        self.result_list = self.result_list.prefetch_related(signups_in_programme_order())
 
 
 @admin.register(Registration)
@@ -201,14 +269,23 @@ class RegistrationAdmin(SafeChangesMixin, ForumTimeZoneMixin, ExportActionMixin,
     counts against the quotas. Registrations are made by participants, never added here.
     """
 
-    list_display = ["printed_name", "email", "organization", "category", "country", "status", "registered"]
+    list_display = [
+        "printed_name",
+        "email",
+        "organization",
+        "category",
+        "country",
+        "status",
+        "parallel_sessions",
+        "registered",
+    ]
     list_filter = ["status", "category", ("country", CountryFilter), "forum", RegistrationSessionFilter]
     list_select_related = ["user", "forum"]
     search_fields = ["printed_name", "user__email", "organization", "city"]
     ordering = ["-created_at", "-pk"]
     actions = ["confirm_selected", "decline_selected"]
     inlines = [SessionSignupInline, NotificationInline]
-    readonly_fields = ["forum", "user", "status", "category", "consent", "consented_at", "created_at", "updated_at"]
+    readonly_fields = ["forum", "user", "status", "category", "consent", "consent_given", "registered", "last_changed"]
     fieldsets = [
         (None, {"fields": ["forum", "user", "status"]}),
         (
@@ -226,16 +303,20 @@ class RegistrationAdmin(SafeChangesMixin, ForumTimeZoneMixin, ExportActionMixin,
                 ]
             },
         ),
-        ("Consent and history", {"fields": ["consent", "consented_at", "created_at", "updated_at"]}),
+        ("Consent and history", {"fields": ["consent", "consent_given", "registered", "last_changed"]}),
     ]
     resource_classes = [RegistrationResource]
-    export_formats = [base_formats.CSV, base_formats.XLSX]
+    export_formats = [ExcelCSV, base_formats.XLSX]
+    export_form_class = ColumnLabelledExportForm
 
     def forum_for(self, request, obj):
         return obj.forum if obj is not None else None
 
     def has_add_permission(self, request):
         return False
+
+    def get_changelist(self, request, **kwargs):
+        return RegistrationChangeList
 
     def get_actions(self, request):
         """The confirm, decline and export actions; bulk deletion is left out (decline instead)."""
@@ -247,9 +328,22 @@ class RegistrationAdmin(SafeChangesMixin, ForumTimeZoneMixin, ExportActionMixin,
     def email(self, registration: Registration) -> str:
         return registration.user.email
 
+    @admin.display(description="parallel sessions")
+    def parallel_sessions(self, registration: Registration) -> str:
+        """The registration's parallel sessions in programme order, "(waitlist)" after those it waits for."""
+        return session_titles(registration.signups.all())
+
     @admin.display(description="registered (forum time)", ordering="created_at")
-    def registered(self, registration: Registration) -> str:
-        return date_format(timezone.localtime(registration.created_at, registration.forum.tzinfo), "D j M Y, H:i")
+    def registered(self, registration: Registration) -> str | None:
+        return _forum_time(registration.created_at, registration.forum)
+
+    @admin.display(description="consent given at (forum time)")
+    def consent_given(self, registration: Registration) -> str | None:
+        return _forum_time(registration.consented_at, registration.forum)
+
+    @admin.display(description="last changed (forum time)")
+    def last_changed(self, registration: Registration) -> str | None:
+        return _forum_time(registration.updated_at, registration.forum)
 
     @admin.action(description="Confirm selected registrations", permissions=["change"])
     def confirm_selected(self, request, queryset):
@@ -262,12 +356,24 @@ class RegistrationAdmin(SafeChangesMixin, ForumTimeZoneMixin, ExportActionMixin,
             self._decide(request, queryset, services.decline_registration, "declined")
             return None
         registrations = list(queryset.select_related("user"))
+        count = len(registrations)
+        holding = sum(r.status in Registration.HOLDING_PLACES for r in registrations)
+        freed = ngettext(
+            "Declining frees %(count)d place, and any seats in parallel sessions, for the waitlisted participants.",
+            "Declining frees %(count)d places, and any seats in parallel sessions, for the waitlisted participants.",
+            holding,
+        )
         context = {
             **self.admin_site.each_context(request),
-            "title": "Decline registrations?",
+            "title": ngettext("Decline this registration?", "Decline these %(count)d registrations?", count)
+            % {"count": count},
+            "notice": ngettext(
+                "Its participant receives an e-mail saying so.", "Each participant receives an e-mail saying so.", count
+            ),
+            "freed": freed % {"count": holding} if holding else "",
+            "confirm": ngettext("Yes, decline it", "Yes, decline them", count),
             "opts": self.opts,
             "registrations": registrations,
-            "holding_places": sum(r.status in Registration.HOLDING_PLACES for r in registrations),
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         }
         request.current_app = self.admin_site.name
@@ -278,15 +384,15 @@ class RegistrationAdmin(SafeChangesMixin, ForumTimeZoneMixin, ExportActionMixin,
 
         Each call is its own transaction, so one refusal (e.g. the forum is full) leaves
         the others done. The organizer is told how many were ``verb``, how many already
-        were, and which were refused and why.
+        were, and which were refused (by name and e-mail address) and why.
         """
         done = unchanged = 0
         refused: dict[str, list[str]] = defaultdict(list)
-        for registration in queryset.select_related("forum").order_by("created_at", "pk"):
+        for registration in queryset.select_related("forum", "user").order_by("created_at", "pk"):
             try:
                 changed = decide(registration=registration)
             except services.RegistrationError as error:
-                refused[error.message].append(registration.printed_name)
+                refused[error.message].append(f"{registration.printed_name} ({registration.user.email})")
                 continue
             done, unchanged = done + changed, unchanged + (not changed)
         if done:
@@ -322,12 +428,15 @@ class SessionSignupAdmin(admin.ModelAdmin):
     """Who signed up for each parallel session, read-only; links to each session's attendance list.
 
     Deleting a sign-up takes the participant out of the session through the services,
-    so the freed seat goes to the session's waitlist.
+    so the freed seat goes to the session's waitlist; the organizer is then back on the
+    list of sign-ups.
     """
 
-    list_display = ["participant", "organization", "session", "status", "created_at", "attendance_list"]
+    list_display = ["participant", "organization", "session", "status", "signed_up", "attendance_list"]
     list_filter = ["status", ParallelSessionFilter, "session__forum"]
-    list_select_related = ["registration", "session"]
+    list_select_related = ["registration", "session__forum"]
+    fields = ["registration", "session", "status", "signed_up"]
+    readonly_fields = ["signed_up"]
     search_fields = ["registration__printed_name", "registration__user__email", "registration__organization"]
     ordering = ["session__start", "session__title", "status", "registration__printed_name"]
 
@@ -345,6 +454,10 @@ class SessionSignupAdmin(admin.ModelAdmin):
     def organization(self, signup: SessionSignup) -> str:
         return signup.registration.organization
 
+    @admin.display(description="signed up at (forum time)", ordering="created_at")
+    def signed_up(self, signup: SessionSignup) -> str | None:
+        return _forum_time(signup.created_at, signup.session.forum)
+
     @admin.display(description="attendance list")
     def attendance_list(self, signup: SessionSignup) -> str:
         url = reverse("admin:registration_sessionsignup_attendance", args=[signup.session_id])
@@ -356,6 +469,19 @@ class SessionSignupAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for signup in queryset.select_related("registration", "session"):
             services.session_leave(registration=signup.registration, session=signup.session)
+
+    def response_delete(self, request, obj_display, obj_id):
+        """Back to the list of sign-ups (with its filters) after a deletion.
+
+        Django sends users without the change permission, which nobody has here (sign-ups
+        are read-only), to the admin's index instead.
+        """
+        response = super().response_delete(request, obj_display, obj_id)
+        if not isinstance(response, HttpResponseRedirect) or not self.has_view_permission(request):
+            return response
+        changelist = reverse("admin:registration_sessionsignup_changelist", current_app=self.admin_site.name)
+        context = {"preserved_filters": self.get_preserved_filters(request), "opts": self.opts}
+        return HttpResponseRedirect(add_preserved_filters(context, changelist))
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -412,10 +538,12 @@ class SessionSignupAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/registration/attendance.html", context)
 
     def attendance_csv_view(self, request, session_id: int):
-        """The attendance list as CSV: one row per participant, cells that could run as formulas neutralized."""
+        """The attendance list as CSV for Excel (UTF-8 with a byte-order mark): one row per
+        participant, each cell made safe by ``neutralize``."""
         session, confirmed, waitlist = self._attendance(request, session_id)
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response = HttpResponse(content_type=ExcelCSV.CONTENT_TYPE)
         response["Content-Disposition"] = f'attachment; filename="attendance-{slugify(session.title)[:60]}.csv"'
+        response.write("\ufeff")  # the byte-order mark, encoded as UTF-8 like the rest
         writer = csv.writer(response)
         writer.writerow(["List", "No.", "Name", "Organization", "Country", "Signature"])
         for number, signup in enumerate(confirmed, start=1):

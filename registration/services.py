@@ -23,7 +23,7 @@ from functools import partial
 
 from allauth.account.models import EmailAddress
 from django.db import IntegrityError, transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -275,7 +275,12 @@ def session_sign_up(
     now = now or timezone.now()
     registration = Registration.objects.select_for_update().get(pk=registration.pk)
     session = Session.objects.select_for_update().get(pk=session.pk)
-    existing = SessionSignup.objects.filter(registration=registration, session=session).first()
+    mine = list(
+        registration.signups.filter(
+            Q(session=session) | Q(session__start__lt=session.end, session__end__gt=session.start)
+        ).select_related("session__forum")
+    )
+    existing = next((signup for signup in mine if signup.session_id == session.pk), None)
     if existing is not None:
         return existing
     if registration.status != Status.CONFIRMED:
@@ -284,21 +289,23 @@ def session_sign_up(
         raise RegistrationError(_("This session belongs to another forum."), "wrong_forum")
     if session.is_plenary:
         raise RegistrationError(_("Plenary sessions are open to every participant; no sign-up is needed."), "plenary")
-    clash = (
-        registration.signups.filter(session__start__lt=session.end, session__end__gt=session.start)
-        .select_related("session__forum")
-        .first()
-    )
-    if clash is not None:
-        start = timezone.localtime(clash.session.start, clash.session.forum.tzinfo)
+    if mine:
+        clash = mine[0].session
+        start = timezone.localtime(clash.start, clash.forum.tzinfo)
         raise RegistrationError(
             _("You have already chosen “%(title)s” (%(time)s), at the same time as this session. Leave it first.")
-            % {"title": clash.session.title, "time": date_format(start, "j F, H:i")},
+            % {"title": clash.title, "time": date_format(start, "j F, H:i")},
             "overlap",
         )
-    _promote_session_waitlist(session)
     capacity = session_capacity(session)
-    if capacity is None or session.signups.filter(status=SessionSignup.Status.CONFIRMED).count() < capacity:
+    seats = session.signups.aggregate(
+        taken=Count("pk", filter=Q(status=SessionSignup.Status.CONFIRMED)),
+        waiting=Count("pk", filter=Q(status=SessionSignup.Status.WAITLISTED)),
+    )
+    taken = seats["taken"]
+    if seats["waiting"] and (capacity is None or taken < capacity):
+        taken += _promote_session_waitlist(session)  # seats freed by a change not yet refilled
+    if capacity is None or taken < capacity:
         status = SessionSignup.Status.CONFIRMED
     elif join_waitlist:
         status = SessionSignup.Status.WAITLISTED

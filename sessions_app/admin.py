@@ -32,6 +32,10 @@ from sessions_app.forms import (
 from sessions_app.models import AgendaItem, KeyQuestion, Reference, Session, SessionOrganizer, SpeakerRole, Theme
 
 TIME_FIELDS = ("start", "end")
+CAPACITY_HELP = (
+    "Seats for participants of a parallel session; blank uses the room's capacity "
+    "(no limit if there is no room or the room has no capacity)."
+)
 
 
 def _forum_by_pk(value: str | None) -> Forum | None:
@@ -258,13 +262,19 @@ class SessionAdmin(SafeChangesMixin, ForumTimeZoneMixin, admin.ModelAdmin):
     inlines = [SessionOrganizerInline, ReferenceInline, KeyQuestionInline, AgendaItemInline]
     fieldsets = [
         (None, {"fields": ["forum", "kind", "theme", "title"]}),
-        ("Time and place", {"fields": ["start", "end", "room"]}),
+        ("Time and place", {"fields": ["start", "end", ("room", "capacity")]}),
         ("Concept note", {"fields": ["objective", "context", "methodology", "expected_result"]}),
-        ("Advanced", {"classes": ["collapse"], "fields": ["slug", "capacity"]}),
+        ("Advanced", {"classes": ["collapse"], "fields": ["slug"]}),
     ]
 
     def forum_for(self, request, obj):
         return session_form_forum(request, obj)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        """The capacity's help text says where the seats come from when it is left blank."""
+        if db_field.name == "capacity":
+            kwargs["help_text"] = CAPACITY_HELP
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def lock_target(self, request, object_id):
         """The session's forum (the one posted, else its own).

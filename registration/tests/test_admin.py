@@ -9,6 +9,7 @@ where the organizer's message about promotions is what they check.
 import csv
 import io
 from datetime import UTC, date, datetime
+from urllib.parse import quote
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -22,7 +23,7 @@ from registration.tests.factories import (
     RegistrationSettingsFactory,
     SessionSignupFactory,
 )
-from sessions_app.tests.factories import SessionFactory
+from sessions_app.tests.factories import SessionFactory, quito_time
 
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 
@@ -109,7 +110,7 @@ def test_changelist_with_each_filter_runs_a_constant_number_of_queries(
     query = {
         key: {"SESSION": str(session.pk), "FORUM": str(open_forum.pk)}.get(value, value) for key, value in query.items()
     }
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):  # the page's sign-ups and sessions in one of them
         response = admin_client.get(reverse(CHANGELIST), query)
     assert response.status_code == 200
     assert response.context["cl"].result_count >= 1
@@ -163,6 +164,25 @@ def test_changelist_shows_the_columns_and_lists_only_parallel_sessions_in_the_fi
     assert "Parallel on housing" in page and "Opening plenary" not in page
 
 
+def test_changelist_shows_each_registrations_seats_and_waitlist_places(admin_client, open_forum):
+    morning = SessionFactory(forum=open_forum, title="Housing", start=quito_time(9))
+    afternoon = SessionFactory(forum=open_forum, title="Migration", start=quito_time(14))
+    ana = RegistrationFactory(forum=open_forum, printed_name="Ana")
+    SessionSignupFactory(registration=ana, session=afternoon, status="waitlisted")
+    SessionSignupFactory(registration=ana, session=morning)
+    SessionSignupFactory(session=afternoon, registration__forum=open_forum, registration__printed_name="Luis")
+    RegistrationFactory(forum=open_forum, printed_name="Rosa")
+    response = admin_client.get(reverse(CHANGELIST), {"session": str(afternoon.pk)})
+    assert "By parallel session (seat or waitlist)" in response.text
+    rows = {row.printed_name: row for row in response.context["cl"].result_list}
+    column = response.context["cl"].model_admin.parallel_sessions
+    assert {name: column(row) for name, row in rows.items()} == {
+        "Ana": "Housing; Migration (waitlist)",
+        "Luis": "Migration",
+    }
+    assert "Housing; Migration (waitlist)" in response.text
+
+
 def test_a_malformed_session_filter_redirects_instead_of_failing(admin_client, parallel_session):
     response = admin_client.get(reverse(CHANGELIST), {"session": "abc"})
     assert response.status_code == 302 and "e=1" in response.url
@@ -199,7 +219,26 @@ def test_confirming_when_the_forum_is_full_reports_the_refusal_and_leaves_the_ro
         response = act(admin_client, "confirm_selected", [waiting])
     assert status_of(waiting) == WAITLISTED
     assert mailoutbox == []
-    assert messages_of(response) == ["Not confirmed: Luis Mora. The forum is full."]
+    assert messages_of(response) == [f"Not confirmed: Luis Mora ({waiting.user.email}). The forum is full."]
+
+
+def test_refusals_name_each_participant_with_their_e_mail_and_the_reason(
+    admin_client, registration_settings, django_capture_on_commit_callbacks
+):
+    registration_settings.capacity = 2
+    registration_settings.save()
+    CategoryQuotaFactory(settings=registration_settings, category="youth", places=0)
+    forum = registration_settings.forum
+    waiting = [
+        RegistrationFactory(forum=forum, status=WAITLISTED, printed_name=name, user__email=email, category="youth")
+        for name, email in (("Luis Mora", "luis@example.org"), ("Luis Mora", "other.luis@example.org"))
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = act(admin_client, "confirm_selected", waiting)
+    assert messages_of(response) == [
+        "Not confirmed: Luis Mora (luis@example.org), Luis Mora (other.luis@example.org). "
+        "The places for the category “Youth” are taken."
+    ]
 
 
 def test_decline_asks_first_then_declines_e_mails_and_promotes_the_first_waitlisted(
@@ -213,7 +252,8 @@ def test_decline_asks_first_then_declines_e_mails_and_promotes_the_first_waitlis
 
     page = act(admin_client, "decline_selected", [declined])
     assert page.status_code == 200
-    assert "Decline these 1 registration?" in page.text and "Marta Ruiz" in page.text
+    assert "Decline this registration?" in page.text and "Marta Ruiz" in page.text
+    assert "Its participant receives an e-mail" in page.text and "Declining frees 1 place," in page.text
     assert status_of(declined) == "confirmed" and mailoutbox == []
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -222,6 +262,34 @@ def test_decline_asks_first_then_declines_e_mails_and_promotes_the_first_waitlis
     assert [(message.to[0]) for message in mailoutbox] == [declined.user.email, first.user.email]
     assert (kinds(declined), kinds(first), kinds(second)) == (["declined"], ["promoted"], [])
     assert messages_of(response) == ["1 registration declined; its participant is notified by e-mail."]
+
+
+def test_decline_confirmation_counts_in_the_plural(admin_client, registration_settings):
+    forum = registration_settings.forum
+    holding = [RegistrationFactory(forum=forum) for _ in range(2)]
+    waiting = RegistrationFactory(forum=forum, status=WAITLISTED)
+    page = act(admin_client, "decline_selected", [*holding, waiting])
+    assert "Decline these 3 registrations?" in page.text
+    assert "Each participant receives an e-mail saying so. Declining frees 2 places," in page.text
+    assert 'value="Yes, decline them"' in page.text
+    page = act(admin_client, "decline_selected", [waiting])
+    assert "Decline this registration?" in page.text and "Declining frees" not in page.text
+    assert 'value="Yes, decline it"' in page.text
+
+
+def test_change_form_shows_times_in_forum_time(admin_client, confirmed_registration, parallel_session):
+    signup = SessionSignupFactory(registration=confirmed_registration, session=parallel_session)
+    notification = Notification.objects.create(registration=confirmed_registration, kind=Notification.Kind.CONFIRMED)
+    moment = datetime(2020, 1, 2, 14, 30, tzinfo=UTC)  # 09:30 in Quito
+    Registration.objects.update(created_at=moment, consented_at=moment, updated_at=moment)
+    SessionSignup.objects.filter(pk=signup.pk).update(created_at=moment)
+    Notification.objects.filter(pk=notification.pk).update(created_at=moment, sent_at=moment)
+    response = admin_client.get(reverse("admin:registration_registration_change", args=[confirmed_registration.pk]))
+    page = response.text
+    for label in ("Consent given at", "Registered", "Last changed", "Signed up at", "Written at", "Sent at"):
+        assert f"{label} (forum time)" in page, label
+    assert page.count("Thu 2 Jan 2020, 09:30") == 6
+    assert "14:30" not in page
 
 
 def test_change_form_shows_sign_ups_and_notifications_and_keeps_the_status(
@@ -321,6 +389,41 @@ class TestSettingsAdmin:
         assert "Please correct the duplicate data for category" in response.text
         assert not CategoryQuota.objects.exists()
 
+    def test_a_capacity_below_the_places_held_is_saved_with_a_warning(self, admin_client, registration_settings):
+        for _ in range(3):
+            RegistrationFactory(forum=registration_settings.forum)
+        RegistrationFactory(forum=registration_settings.forum, status=SUBMITTED)
+        RegistrationFactory(forum=registration_settings.forum, status=WAITLISTED)
+        url = reverse("admin:registration_registrationsettings_change", args=[registration_settings.pk])
+        data = settings_post(registration_settings, capacity="3", closes_on="2020-01-20")
+        response = admin_client.post(url, data, follow=True)
+        assert RegistrationSettings.objects.get(pk=registration_settings.pk).capacity == 3
+        warnings = [str(m) for m in response.context["messages"] if m.level_tag == "warning"]
+        assert warnings == [
+            "4 places are held, more than the new capacity of 3: nobody loses a place; "
+            "new registrations are waitlisted until enough cancel."
+        ]
+
+    @pytest.mark.parametrize(
+        ("opens_on", "closes_on", "warning"),
+        [
+            ("2020-01-01", "2020-01-22", None),
+            ("2020-01-01", "2020-01-23", "Registration closes after the forum ends (22 January 2020)."),
+            ("2020-01-23", "2020-01-30", "Registration opens after the forum ends (22 January 2020)."),
+        ],
+    )
+    def test_registration_days_after_the_forum_are_saved_with_a_warning(
+        self, admin_client, registration_settings, opens_on, closes_on, warning
+    ):
+        url = reverse("admin:registration_registrationsettings_change", args=[registration_settings.pk])
+        data = settings_post(registration_settings, opens_on=opens_on, closes_on=closes_on, capacity="1")
+        response = admin_client.post(url, data, follow=True)
+        stored = RegistrationSettings.objects.get(pk=registration_settings.pk)
+        assert (stored.opens_on.isoformat(), stored.closes_on.isoformat()) == (opens_on, closes_on)
+        warnings = [str(m) for m in response.context["messages"] if m.level_tag == "warning"]
+        assert warnings == ([warning] if warning else [])
+        assert any("was changed successfully" in str(m) for m in response.context["messages"])
+
     def test_changelist_counts_places_held_and_waitlist(self, admin_client, registration_settings):
         RegistrationFactory(forum=registration_settings.forum)
         RegistrationFactory(forum=registration_settings.forum, status=WAITLISTED)
@@ -377,6 +480,25 @@ def test_attendance_list_shows_seats_by_name_then_the_waitlist_in_order(admin_cl
     assert "@example.org" not in page  # no e-mail addresses on a sheet passed around the room
 
 
+def attendance_csv_rows(response) -> list[list[str]]:
+    """The rows of an attendance CSV, checking that Excel reads it as UTF-8 (byte-order mark, charset)."""
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+
+
+def test_attendance_csv_is_utf_8_for_excel_and_strips_control_characters(admin_client, open_forum):
+    session = SessionFactory(forum=open_forum)
+    SessionSignupFactory(
+        session=session,
+        registration__forum=open_forum,
+        registration__printed_name="Ana\x01\x1b[31mRed Núñez",
+        registration__organization="\x08=1+1\x07",
+    )
+    response = admin_client.get(reverse("admin:registration_sessionsignup_attendance_csv", args=[session.pk]))
+    assert attendance_csv_rows(response)[1] == ["Seat", "1", "Ana[31mRed Núñez", "'=1+1", "Ecuador", ""]
+
+
 def test_attendance_csv_parses_and_neutralizes_formulas(admin_client, open_forum):
     session = SessionFactory(forum=open_forum, capacity=1)
     SessionSignupFactory(
@@ -389,8 +511,8 @@ def test_attendance_csv_parses_and_neutralizes_formulas(admin_client, open_forum
         session=session, status="waitlisted", registration__forum=open_forum, registration__printed_name="@SUM(A1)"
     )
     response = admin_client.get(reverse("admin:registration_sessionsignup_attendance_csv", args=[session.pk]))
-    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert response.status_code == 200
+    rows = attendance_csv_rows(response)
     assert rows == [
         ["List", "No.", "Name", "Organization", "Country", "Signature"],
         ["Seat", "1", "'=1+1", '\'=HYPERLINK("http://evil.example","x")', "Ecuador", ""],
@@ -423,17 +545,30 @@ def test_sign_up_changelist_filters_by_session_and_links_to_the_attendance_list(
     assert [signup.registration.printed_name for signup in response.context["cl"].result_list] == ["Luis"]
 
 
+def test_sign_up_changelist_and_page_show_the_time_in_forum_time(admin_client, open_forum):
+    signup = SessionSignupFactory(registration__forum=open_forum)
+    SessionSignup.objects.filter(pk=signup.pk).update(created_at=datetime(2020, 1, 2, 14, 30, tzinfo=UTC))
+    for url in (
+        reverse("admin:registration_sessionsignup_changelist"),
+        reverse("admin:registration_sessionsignup_change", args=[signup.pk]),
+    ):
+        page = admin_client.get(url).text
+        assert "Signed up at (forum time)" in page, url
+        assert "Thu 2 Jan 2020, 09:30" in page and "14:30" not in page, url
+
+
 def test_deleting_a_sign_up_gives_its_seat_to_the_waitlist(
     admin_client, open_forum, mailoutbox, django_capture_on_commit_callbacks
 ):
     session = SessionFactory(forum=open_forum, capacity=1)
     seated = SessionSignupFactory(session=session, registration__forum=open_forum)
     waiting = SessionSignupFactory(session=session, status="waitlisted", registration__forum=open_forum)
+    changelist = reverse("admin:registration_sessionsignup_changelist")
+    filters = f"session={session.pk}&status__exact=confirmed"
+    delete = reverse("admin:registration_sessionsignup_delete", args=[seated.pk])
     with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post(
-            reverse("admin:registration_sessionsignup_delete", args=[seated.pk]), {"post": "yes"}
-        )
-    assert response.status_code == 302
+        response = admin_client.post(f"{delete}?_changelist_filters={quote(filters)}", {"post": "yes"})
+    assert response.status_code == 302 and response.url == f"{changelist}?{filters}"
     assert not SessionSignup.objects.filter(pk=seated.pk).exists()
     assert status_of(waiting) == "confirmed"
     assert [message.to[0] for message in mailoutbox] == [waiting.registration.user.email]

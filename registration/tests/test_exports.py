@@ -2,7 +2,8 @@
 
 The export form (django-import-export 4.4) posts the resource, the format ("0" CSV,
 "1" XLSX) and one checkbox per column; the export button keeps the list's filters in
-the URL, the export action adds the selected rows as ``export_items``.
+the URL, the export action adds the selected rows as ``export_items``. CSV files start
+with a UTF-8 byte-order mark, so that Excel reads them as UTF-8.
 """
 
 import csv
@@ -54,15 +55,18 @@ def export_form(file_format: str, **extra) -> dict:
 
 
 def csv_rows(response) -> list[list[str]]:
+    """The rows of the CSV in ``response``, checking that Excel reads it as UTF-8 (byte-order mark, charset)."""
     assert response.status_code == 200, response.content[:500]
-    assert response["Content-Type"].startswith("text/csv")
-    return list(csv.reader(io.StringIO(response.content.decode())))
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
 
 
 def xlsx_rows(response) -> list[list]:
-    """The cells of the XLSX in ``response``, checking that none of them is a formula."""
+    """The cells of the XLSX in ``response``, checking its sheet's title and that no cell is a formula."""
     assert response.status_code == 200, response.content[:500]
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    assert sheet.title == "Registrations"
     assert [cell.coordinate for row in sheet.iter_rows() for cell in row if cell.data_type == "f"] == []
     return [[cell.value for cell in row] for row in sheet.iter_rows()]
 
@@ -121,6 +125,44 @@ def test_xlsx_export_has_the_same_rows(admin_client, ana, open_forum):
     assert rows == [HEADERS, ANA_ROW]
 
 
+def test_csv_export_is_utf_8_with_a_byte_order_mark_for_excel(admin_client, open_forum):
+    RegistrationFactory(forum=open_forum, printed_name="María Núñez")
+    response = admin_client.post(reverse(EXPORT), export_form(CSV))
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    assert "María Núñez" in response.content.decode("utf-8-sig")
+    assert response["Content-Disposition"].endswith('.csv"')
+    assert csv_rows(response)[1][0] == "María Núñez"
+
+
+CONTROL_CHARACTERS = {
+    "printed_name": "Ana\x01\x1b[31mRed",
+    "organization": "Back\x08space\x0bTab\x0cFeed",
+    "city": "\x07=1+1",
+    "accessibility_needs": "Bell\x07 DEL\x7f C1\x85\x9f\nsecond line\ttab",
+}
+CLEANED = {
+    "Name": "Ana[31mRed",
+    "Organization": "BackspaceTabFeed",
+    "City": "'=1+1",
+    "Accessibility needs": "Bell DEL C1\nsecond line\ttab",
+}
+
+
+@pytest.mark.parametrize("file_format", [CSV, XLSX])
+def test_control_characters_of_one_participant_do_not_break_the_export(admin_client, ana, open_forum, file_format):
+    RegistrationFactory(forum=open_forum, user__email="zz@example.org", **CONTROL_CHARACTERS)
+    response = admin_client.post(reverse(EXPORT), export_form(file_format))  # newest first, then Ana
+    rows = csv_rows(response) if file_format == CSV else xlsx_rows(response)
+    assert len(rows) == 3 and rows[2] == ANA_ROW
+    assert {name: rows[1][HEADERS.index(name)] for name in CLEANED} == CLEANED
+
+
+def test_export_form_labels_each_column_by_its_name(admin_client):
+    form = admin_client.get(reverse(EXPORT)).context["form"]
+    labels = [form.fields[f"registrationresource_{name}"].label for name in RegistrationResource().get_export_order()]
+    assert labels == HEADERS
+
+
 def test_export_of_some_columns(admin_client, ana):
     data = {
         "resource": "0",
@@ -137,6 +179,8 @@ def test_export_action_exports_only_the_selected_rows(admin_client, ana, open_fo
     page = admin_client.post(changelist, {"action": "export_admin_action", "_selected_action": [str(ana.pk)]})
     assert page.status_code == 200 and "Export 1 selected item." in page.text
     rows = csv_rows(admin_client.post(reverse(EXPORT), export_form(CSV, export_items=[str(ana.pk)])))
+    assert [row[0] for row in rows] == ["Name", "Ana Pérez"]
+    rows = xlsx_rows(admin_client.post(reverse(EXPORT), export_form(XLSX, export_items=[str(ana.pk)])))
     assert [row[0] for row in rows] == ["Name", "Ana Pérez"]
 
 
@@ -167,6 +211,12 @@ def test_cells_that_could_run_as_formulas_are_neutralized(admin_client, open_for
         ("\t=1", "'\t=1"),
         ("\r=1", "'\r=1"),
         ("Ana = Ana", "Ana = Ana"),
+        ("Ana\x01\x1b[31mRed", "Ana[31mRed"),
+        ("\x00\x08\x0b\x0c\x0e\x1f\x7f\x80\x9f", ""),
+        ("line\r\nnext\tcell", "line\r\nnext\tcell"),
+        ("\x01=1+1", "'=1+1"),
+        ("\x1b-1", "'-1"),
+        ("Núñez\u00a0São", "Núñez\u00a0São"),
         ("", ""),
         (3, 3),
         (None, None),

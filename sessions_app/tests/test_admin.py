@@ -1021,6 +1021,28 @@ def test_session_change_form_shows_times_in_the_forum_zone(admin_client, quito_s
     assert "Times in America/Guayaquil (the forum's time zone)." in content
 
 
+def test_session_capacity_sits_next_to_the_room_and_says_what_blank_means(admin_client, quito_session):
+    response = admin_client.get(change_url(quito_session))
+
+    layout = {fieldset.name: [list(line.fields) for line in fieldset] for fieldset in response.context["adminform"]}
+    assert layout["Time and place"] == [["start"], ["end"], ["room", "capacity"]]
+    assert layout["Advanced"] == [["slug"]]
+    help_text = main_form(response).fields["capacity"].help_text
+    assert "blank uses the room's capacity" in help_text
+    assert help_text in response.content.decode()
+
+
+def test_session_change_stores_the_capacity_and_clears_it(admin_client, quito_session):
+    for posted, stored in (("25", 25), ("", None)):
+        data = session_post(quito_session)
+        data["capacity"] = posted
+
+        response = admin_client.post(change_url(quito_session), data)
+
+        assert response.status_code == 302
+        assert Session.objects.get(pk=quito_session.pk).capacity == stored
+
+
 def test_agenda_item_change_form_shows_times_in_the_forum_zone(admin_client, quito_session):
     ForumFactory(time_zone="Asia/Tokyo")
 
