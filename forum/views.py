@@ -8,10 +8,12 @@ appear in the forum's agendas.
 from functools import cached_property
 
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.views.generic import DetailView, ListView
 
 from forum import selectors
 from forum.models import Forum
+from registration import selectors as registration_selectors
 
 
 class PublishedForumMixin:
@@ -41,16 +43,40 @@ class ForumListView(ListView):
         return selectors.forum_list_published()
 
 
+def registration_state(forum: Forum) -> str | None:
+    """Where ``forum``'s registration stands now: ``"upcoming"``, ``"open"`` or ``"closed"``;
+    None when the forum has no registration settings (``registration_settings`` should be joined)."""
+    registration_settings = getattr(forum, "registration_settings", None)
+    if registration_settings is None:
+        return None
+    now = timezone.now()
+    if now < registration_settings.opens_at:
+        return "upcoming"
+    return "open" if now < registration_settings.closes_at else "closed"
+
+
 class ForumHomeView(DetailView):
-    """A forum's home page: title, edition, theme, place, dates, introduction and hosts."""
+    """A forum's home page: title, edition, theme, place, dates, introduction and hosts, and
+    its registration: whether it is open, opens later or has closed, with "Register" for a
+    visitor without an active registration while it is open and "My registration" for a
+    signed-in participant who has one."""
 
     template_name = "forum/forum_home.html"
     context_object_name = "forum"
     slug_url_kwarg = "forum_slug"
 
     def get_queryset(self):
-        """Published forums with their host organizations loaded."""
-        return selectors.forum_for_home()
+        """Published forums with their host organizations and registration settings loaded."""
+        return selectors.forum_for_home().select_related("registration_settings")
+
+    def get_context_data(self, **kwargs):
+        """Add ``registration_state`` and ``registration`` (the signed-in user's, any status, or None)."""
+        forum = self.object
+        return super().get_context_data(
+            registration_state=registration_state(forum),
+            registration=registration_selectors.registration_of(forum, self.request.user),
+            **kwargs,
+        )
 
 
 class SpeakerListView(PublishedForumMixin, ListView):

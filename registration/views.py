@@ -89,7 +89,8 @@ class SessionMixin:
 
 
 def status_sentence(registration: Registration, forum: Forum) -> str:
-    """Where a new or edited registration for ``forum`` stands: confirmed, awaiting approval or waitlisted."""
+    """Where a new or edited registration for ``forum`` stands: confirmed, awaiting approval or
+    waitlisted, and then whether the forum or only the participant's category is full."""
     if registration.status == Registration.Status.CONFIRMED:
         return _("Your place at %(forum)s is confirmed.") % {"forum": forum.title}
     if registration.status == Registration.Status.SUBMITTED:
@@ -97,10 +98,33 @@ def status_sentence(registration: Registration, forum: Forum) -> str:
             "Your registration for %(forum)s is awaiting the organizers' approval; "
             "we will write to you when they decide."
         ) % {"forum": forum.title}
+    if services.waitlist_reason(registration) == "category":
+        return _(
+            "The places at %(forum)s for the category “%(category)s” are taken: you are on the waitlist, "
+            "in position %(position)s. We will write to you when a place frees up."
+        ) % {
+            "forum": forum.title,
+            "category": registration.get_category_display(),
+            "position": registration.waitlist_position,
+        }
     return _(
         "All places at %(forum)s are taken: you are on the waitlist, in position %(position)s. "
         "We will write to you when a place frees up."
     ) % {"forum": forum.title, "position": registration.waitlist_position}
+
+
+def holds_seats(signups: list[SessionSignup]) -> bool:
+    """True if one of ``signups`` holds a seat (not only a place on a session's waitlist)."""
+    return any(signup.status == SessionSignup.Status.CONFIRMED for signup in signups)
+
+
+def cancellation_sentence(*, was_waitlisted: bool, held_seats: bool) -> str:
+    """What a participant's cancellation freed: their place (and session seats), or their waitlist place."""
+    if was_waitlisted:
+        return _("You have left the waitlist.")
+    if held_seats:
+        return _("Your place and session seats are free for others.")
+    return _("Your place is free for others.")
 
 
 class RegisterView(ParticipantMixin, FormView):
@@ -108,10 +132,11 @@ class RegisterView(ParticipantMixin, FormView):
 
     A user without an active registration gets the registration form; one with an
     active registration gets the same form pre-filled, without the consent already
-    given. On GET, a user who may not register (closed, not open yet, e-mail not
-    verified) sees why instead of the form. A refusal on submit is shown on the form
-    with what was typed kept, except ``already_registered`` (a second submit), which
-    leads to My registration. A declined participant is sent to My registration.
+    given and with the participant category locked (an edit never changes it). On GET,
+    a user who may not register (closed, not open yet, e-mail not verified) sees why
+    instead of the form. A refusal on submit is shown on the form with what was typed
+    kept, except ``already_registered`` (a second submit), which leads to My
+    registration. A declined participant is sent to My registration.
     """
 
     template_name = "registration/register.html"
@@ -170,7 +195,8 @@ class RegisterView(ParticipantMixin, FormView):
         """Register or save the edit through the services; refusals go on the form."""
         try:
             if self.editing:
-                services.update_details(registration=self.registration, details=form.cleaned_data)
+                details = {name: value for name, value in form.cleaned_data.items() if name != "category"}
+                services.update_details(registration=self.registration, details=details)
             else:
                 services.register(forum=self.forum, user=self.request.user, details=form.cleaned_data)
         except RegistrationError as error:
@@ -187,23 +213,30 @@ class RegisterView(ParticipantMixin, FormView):
 
 
 class MyRegistrationView(ParticipantMixin, TemplateView):
-    """The participant's registration: status, details, chosen sessions with their times in
-    the forum's time zone and waitlist positions, and the ways to leave or cancel."""
+    """The participant's registration: status (for a waitlisted one, whether the forum or
+    only their category is full), details, chosen sessions with their times in the forum's
+    time zone and waitlist positions, and the ways to leave or cancel."""
 
     template_name = "registration/my_registration.html"
 
     def get_context_data(self, **kwargs):
-        """Add ``signups`` (in programme order, with room and waitlist position)."""
-        signups = selectors.signups_of(self.registration) if self.registration is not None else []
-        return super().get_context_data(signups=signups, **kwargs)
+        """Add ``signups`` (in programme order, with room and waitlist position), ``holds_seats``
+        and ``waitlist_reason`` (``services.waitlist_reason``)."""
+        registration = self.registration
+        signups = selectors.signups_of(registration) if registration is not None else []
+        reason = services.waitlist_reason(registration) if registration is not None else None
+        return super().get_context_data(
+            signups=signups, holds_seats=holds_seats(signups), waitlist_reason=reason, **kwargs
+        )
 
 
 class CancelRegistrationView(ParticipantMixin, TemplateView):
     """Cancel one's registration: GET asks for confirmation, POST cancels.
 
-    Cancelling frees the participant's place and session seats for the waitlists
-    (``services.cancel_registration``). Without an active registration the user is sent
-    to My registration.
+    Cancelling frees the participant's place and session seats for the waitlists, or takes
+    a waitlisted participant out of the line (``services.cancel_registration``); the page
+    and the message say which. Without an active registration the user is sent to My
+    registration.
     """
 
     template_name = "registration/cancel_confirm.html"
@@ -215,22 +248,32 @@ class CancelRegistrationView(ParticipantMixin, TemplateView):
             return redirect(self.my_registration_url())
         return super().get(request, *args, **kwargs)
 
+    def get_context_data(self, **kwargs):
+        """Add ``signups`` (the sessions the participant leaves), ``holds_place`` and ``holds_seats``."""
+        signups = selectors.signups_of(self.registration)
+        return super().get_context_data(
+            signups=signups,
+            holds_place=self.registration.status in Registration.HOLDING_PLACES,
+            holds_seats=holds_seats(signups),
+            **kwargs,
+        )
+
     def post(self, request, *args, **kwargs):
         """Cancel the registration and report the outcome."""
         if self.registration is None:
             messages.info(request, _("You have no active registration to cancel."))
             return redirect(self.my_registration_url())
+        was_waitlisted = self.registration.status == Registration.Status.WAITLISTED
+        held_seats = self.registration.signups.filter(status=SessionSignup.Status.CONFIRMED).exists()
         try:
             cancelled = services.cancel_registration(registration=self.registration)
         except RegistrationError as error:
             messages.error(request, error.message)
         else:
             if cancelled:
-                messages.success(
-                    request,
-                    _("Your registration for %(forum)s is cancelled. Your place and session seats are free for others.")
-                    % {"forum": self.forum.title},
-                )
+                opening = _("Your registration for %(forum)s is cancelled.") % {"forum": self.forum.title}
+                outcome = cancellation_sentence(was_waitlisted=was_waitlisted, held_seats=held_seats)
+                messages.success(request, f"{opening} {outcome}")
             else:
                 messages.info(request, _("Your registration was already cancelled."))
         return redirect(self.my_registration_url())

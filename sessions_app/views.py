@@ -6,8 +6,9 @@ Views are thin: they read through ``sessions_app.selectors`` and
 forum, or a session slug unknown in that forum, answers 404.
 
 Parallel sessions show their places left and, to a signed-in participant, the sign-up
-control of ``registration/includes/session_signup.html``; the seats taken and the
-participant's sign-ups are read in one query each, whatever the programme's size.
+control of ``registration/includes/session_signup.html`` (or, instead, the session they
+chose at the same time); the seats taken and the participant's sign-ups are read in one
+query each, whatever the programme's size.
 """
 
 from collections.abc import Iterable
@@ -46,11 +47,31 @@ def participant_signups(forum: Forum, user) -> tuple[Registration | None, dict[i
     return registration, {signup.session_id: signup for signup in registration_selectors.signups_of(registration)}
 
 
+def same_time_choice(session: Session, signups: dict[int, SessionSignup]) -> Session | None:
+    """The first session (in programme order) of ``signups`` whose time overlaps ``session``, or None.
+
+    None for a plenary and for a session the participant signed up for (or waits for) itself.
+    Reads only the sessions already loaded with ``signups``.
+    """
+    if session.is_plenary or session.pk in signups:
+        return None
+    return next(
+        (
+            signup.session
+            for signup in signups.values()
+            if signup.session.start < session.end and session.start < signup.session.end
+        ),
+        None,
+    )
+
+
 def mark_places(sessions: Iterable[Session], taken: dict[int, int], signups: dict[int, SessionSignup]) -> None:
-    """Set ``places`` and ``my_signup`` (the participant's sign-up or None) on each session."""
+    """Set ``places``, ``my_signup`` (the participant's sign-up or None) and ``same_time_choice``
+    (the participant's chosen session at the same time, see ``same_time_choice``) on each session."""
     for session in sessions:
         session.places = Places(session_capacity(session), taken.get(session.pk, 0))
         session.my_signup = signups.get(session.pk)
+        session.same_time_choice = same_time_choice(session, signups)
 
 
 class ProgrammeView(RegistrationForumMixin, TemplateView):

@@ -1,6 +1,7 @@
 """Public pages of the event core: forums, forum home, speakers, organizations, error pages."""
 
 import re
+from datetime import UTC, date, datetime
 
 import pytest
 from django.contrib import messages
@@ -9,10 +10,13 @@ from django.db import connection
 from django.http import HttpResponse
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from django.views.defaults import server_error
 
 from forum.models import Organization
 from forum.tests.factories import ForumFactory, OrganizationFactory, PersonFactory, RoomFactory, UserFactory
+from registration.models import Registration
+from registration.tests.factories import RegistrationFactory, RegistrationSettingsFactory, VerifiedUserFactory
 from sessions_app.models import SpeakerRole
 from sessions_app.tests.factories import (
     AgendaItemFactory,
@@ -30,6 +34,8 @@ pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 SPEAKER_LIST_QUERIES = 3  # forum, count of people (pagination), people with organization and session counts
 SPEAKER_PAGE_QUERIES = 3  # forum, person with organization, appearances with item, session, room, theme
 ORGANIZATION_LIST_QUERIES = 4  # forum, organizations, their sessions, their people
+FORUM_HOME_QUERIES = 2  # forum with session count and registration settings, host organizations
+SIGNED_IN_QUERIES = 3  # the visitor's session and user, their registration for the forum
 QUITO_SESSION = "Strengthen partnerships to improve the local immigration response in Latin America and the Caribbean"
 
 
@@ -105,6 +111,146 @@ def test_forum_home_links_to_programme_speakers_organizations_and_pdf(client, qu
     ):
         assert f'href="{url}"' in html
     assert "Download programme (PDF)" in page_text(html)
+
+
+REGISTRATION_DAYS = {
+    "open": (date(2000, 1, 1), date(2999, 12, 31)),
+    "upcoming": (date(2999, 1, 1), date(2999, 12, 31)),
+    "closed": (date(2019, 1, 1), date(2019, 12, 31)),
+}
+
+
+def registration_forum(state: str):
+    """A forum whose registration is ``open``, ``upcoming`` or ``closed``."""
+    opens_on, closes_on = REGISTRATION_DAYS[state]
+    return RegistrationSettingsFactory(opens_on=opens_on, closes_on=closes_on).forum
+
+
+def registration_card(client, forum) -> str:
+    """The visible text of the forum home's registration card ("" when there is none)."""
+    text = page_text(client.get(forum_url("forum-home", forum)).content)
+    if "Registration " not in text or "Privacy notice" not in text:
+        return ""
+    return text[text.index("Registration ") : text.index("Privacy notice")]
+
+
+@pytest.mark.parametrize(
+    ("state", "sentence", "offers_register"),
+    [
+        ("open", "Registration is open until 31 December 2999.", True),
+        ("upcoming", "Registration opens on 1 January 2999 and closes on 31 December 2999.", False),
+        ("closed", "Registration closed on 31 December 2019.", False),
+    ],
+)
+def test_forum_home_says_whether_registration_is_open_upcoming_or_closed(client, state, sentence, offers_register):
+    forum = registration_forum(state)
+
+    response = client.get(forum_url("forum-home", forum))
+
+    text = page_text(response.content)
+    html = response.content.decode()
+    assert sentence in text
+    assert "Registration is open from" not in text
+    register = reverse("registration:register", kwargs={"forum_slug": forum.slug})
+    assert (f'href="{register}"' in html) is offers_register
+    assert reverse("registration:privacy", kwargs={"forum_slug": forum.slug}) in html
+
+
+def test_forum_home_without_registration_settings_says_nothing_about_registration(client):
+    forum = ForumFactory()
+    client.force_login(VerifiedUserFactory())
+
+    response = client.get(forum_url("forum-home", forum))
+
+    html = response.content.decode()
+    assert "Registration" not in page_text(html)
+    assert reverse("registration:register", kwargs={"forum_slug": forum.slug}) not in html
+    assert reverse("registration:my-registration", kwargs={"forum_slug": forum.slug}) not in html
+
+
+@pytest.mark.parametrize(
+    ("status", "button"),
+    [
+        (None, "Register"),
+        (Registration.Status.CANCELLED, "Register"),
+        (Registration.Status.CONFIRMED, "My registration"),
+        (Registration.Status.SUBMITTED, "My registration"),
+        (Registration.Status.WAITLISTED, "My registration"),
+        (Registration.Status.DECLINED, "My registration"),
+    ],
+)
+def test_forum_home_offers_a_signed_in_user_to_register_or_their_registration(client, status, button):
+    forum = registration_forum("open")
+    user = VerifiedUserFactory()
+    if status is not None:
+        RegistrationFactory(forum=forum, user=user, status=status)
+    client.force_login(user)
+
+    response = client.get(forum_url("forum-home", forum))
+
+    html = response.content.decode()
+    register = reverse("registration:register", kwargs={"forum_slug": forum.slug})
+    my_registration = reverse("registration:my-registration", kwargs={"forum_slug": forum.slug})
+    link = {"Register": register, "My registration": my_registration}[button]
+    other = my_registration if button == "Register" else register
+    assert re.search(rf'<a class="btn btn-primary w-100" href="{link}">\s*{button}\s*</a>', html)
+    assert f'href="{other}"' not in html
+
+
+@pytest.mark.parametrize(
+    ("status", "card_end"),
+    [
+        (None, "Registration closed on 31 December 2019."),
+        (Registration.Status.CANCELLED, "Registration closed on 31 December 2019."),
+        (Registration.Status.CONFIRMED, "Registration closed on 31 December 2019. My registration"),
+    ],
+)
+def test_forum_home_after_registration_closed_offers_only_an_existing_registration(client, status, card_end):
+    forum = registration_forum("closed")
+    user = VerifiedUserFactory()
+    if status is not None:
+        RegistrationFactory(forum=forum, user=user, status=status)
+    client.force_login(user)
+
+    card = registration_card(client, forum)
+
+    assert card.strip().endswith(card_end)
+    assert "Register " not in card.replace("Registration ", "")
+
+
+@pytest.mark.parametrize(
+    ("utc_now", "sentence"),
+    [
+        (datetime(2020, 1, 1, 4, 59, tzinfo=UTC), "Registration opens on 1 January 2020"),  # 23:59 in Quito
+        (datetime(2020, 1, 1, 5, 0, tzinfo=UTC), "Registration is open until 31 January 2020."),
+        (datetime(2020, 2, 1, 4, 59, tzinfo=UTC), "Registration is open until 31 January 2020."),
+        (datetime(2020, 2, 1, 5, 0, tzinfo=UTC), "Registration closed on 31 January 2020."),
+    ],
+)
+def test_forum_home_registration_days_are_days_in_the_forum_time_zone(client, monkeypatch, utc_now, sentence):
+    forum = RegistrationSettingsFactory(opens_on=date(2020, 1, 1), closes_on=date(2020, 1, 31)).forum
+    monkeypatch.setattr(timezone, "now", lambda: utc_now)
+
+    assert sentence in registration_card(client, forum)
+
+
+def test_forum_home_query_count_is_constant_for_visitors_and_participants(client, django_assert_num_queries):
+    forum = registration_forum("open")
+    bare = ForumFactory()
+    for organization in range(5):
+        forum.host_organizations.add(OrganizationFactory(name=f"Host {organization}"))
+        SessionFactory(forum=forum, start=quito_time(8 + organization))
+
+    for page in (forum, bare):
+        with django_assert_num_queries(FORUM_HOME_QUERIES):
+            assert client.get(forum_url("forum-home", page)).status_code == 200
+
+    user = VerifiedUserFactory()
+    RegistrationFactory(forum=forum, user=user, status=Registration.Status.WAITLISTED)
+    client.force_login(user)
+    for page in (forum, bare):
+        with django_assert_num_queries(FORUM_HOME_QUERIES + SIGNED_IN_QUERIES):
+            assert client.get(forum_url("forum-home", page)).status_code == 200
 
 
 def test_forum_home_shows_host_organizations(client, quito_forum):

@@ -118,6 +118,8 @@ def test_register_when_the_forum_is_full_puts_the_participant_on_the_waitlist(si
     text = text_after_redirect(signed_in, response)
     assert f"All places at {forum.title} are taken: you are on the waitlist, in position 1." in text
     assert "Waitlisted — position 1 on the waitlist" in text
+    assert "All places are taken. You keep your place in line" in text
+    assert "category" not in text.split("Status", 1)[1].split("My details", 1)[0]
     assert Registration.objects.get(forum=forum, user=participant).status == WAITLISTED
 
 
@@ -129,8 +131,27 @@ def test_register_when_the_category_quota_is_full_puts_the_participant_on_the_wa
 
     response = signed_in.post(url("registration:register", forum), form_data(category=Category.YOUTH))
 
-    assert "you are on the waitlist, in position 2." in text_after_redirect(signed_in, response)
+    text = text_after_redirect(signed_in, response)
+    assert (
+        f"Thank you for registering. The places at {forum.title} for the category “Youth” are taken: "
+        "you are on the waitlist, in position 2. We will write to you when a place frees up."
+    ) in text
+    assert "The places for your participant category, “Youth”, are taken." in text
+    assert "All places" not in text
     assert Registration.objects.get(forum=forum, user=participant).status == WAITLISTED
+
+
+def test_my_registration_tells_a_participant_waiting_for_a_category_place_why(signed_in, participant):
+    quota = CategoryQuotaFactory(category=Category.YOUTH, places=1, settings__capacity=10)
+    forum = quota.settings.forum
+    RegistrationFactory(forum=forum, category=Category.YOUTH)
+    RegistrationFactory(forum=forum, user=participant, category=Category.YOUTH, status=WAITLISTED)
+
+    text = page_text(signed_in.get(url("registration:my-registration", forum)).content)
+
+    assert "Waitlisted — position 1 on the waitlist" in text
+    assert "The places for your participant category, “Youth”, are taken." in text
+    assert "All places are taken" not in text
 
 
 @pytest.mark.parametrize(
@@ -186,6 +207,55 @@ def test_register_without_consent_is_refused_on_the_form(signed_in, open_forum):
     assert response.status_code == 200
     assert "Registration needs your consent to the processing of your data." in page_text(response.content)
     assert 'value="Ana Pérez"' in response.content.decode()
+    assert not Registration.objects.exists()
+
+
+@pytest.mark.parametrize("value", ["no", "0", "false", "off"])
+def test_register_with_a_crafted_refusal_of_consent_is_refused_on_the_form(signed_in, open_forum, value):
+    response = signed_in.post(url("registration:register", open_forum), {**form_data(), "consent": value})
+
+    assert response.status_code == 200
+    assert "Registration needs your consent to the processing of your data." in page_text(response.content)
+    assert not Registration.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("printed_name", "Ana\x07Pérez", "Remove the invisible control characters."),
+        ("city", "Quito\x00", "Remove the invisible control characters."),
+        ("accessibility_needs", "Ramp\x1b[31m", "Remove the invisible control characters."),
+        ("organization", "Municipality \u202eotiuQ fo", "Remove the invisible characters that change the direction"),
+        ("printed_name", "\u200b\ufeff", "This field is required."),
+    ],
+)
+def test_register_refuses_invisible_characters_on_the_form(signed_in, open_forum, field, value, message):
+    response = signed_in.post(url("registration:register", open_forum), form_data(**{field: value}))
+
+    assert response.status_code == 200
+    assert message in page_text(response.content)
+    assert not Registration.objects.exists()
+
+
+def test_register_keeps_names_in_every_script_as_typed(signed_in, open_forum, participant):
+    name = "زهرا\u200cسادات 👩🏽‍💻"
+    response = signed_in.post(
+        url("registration:register", open_forum),
+        form_data(printed_name=name, organization="עיריית תל אביב", accessibility_needs="Ramp\r\nLSE interpreter"),
+    )
+
+    assert response.status_code == 302
+    registration = Registration.objects.get(forum=open_forum, user=participant)
+    assert (registration.printed_name, registration.organization) == (name, "עיריית תל אביב")
+    assert registration.accessibility_needs == "Ramp\nLSE interpreter"
+    assert name in text_after_redirect(signed_in, response)
+
+
+def test_register_with_too_long_accessibility_needs_shows_the_limit(signed_in, open_forum):
+    response = signed_in.post(url("registration:register", open_forum), form_data(accessibility_needs="x" * 2001))
+
+    assert response.status_code == 200
+    assert "Ensure this value has at most 2000 characters (it has 2001)." in page_text(response.content)
     assert not Registration.objects.exists()
 
 
@@ -266,18 +336,40 @@ def test_edit_saves_the_details_while_registration_is_open(signed_in, confirmed_
     assert Registration.objects.count() == 1
 
 
-def test_edit_to_a_full_category_is_refused_on_the_form(signed_in, confirmed_registration):
-    CategoryQuotaFactory(settings=confirmed_registration.forum.registration_settings, category=Category.YOUTH, places=1)
-    RegistrationFactory(forum=confirmed_registration.forum, category=Category.YOUTH)
+def test_edit_form_shows_the_category_locked(signed_in, confirmed_registration):
+    response = signed_in.get(url("registration:register", confirmed_registration.forum))
 
+    html = response.content.decode()
+    select = html[html.index('<select name="category"') :]
+    assert "disabled" in select[: select.index(">")]
+    assert "Write to the organizers to change your category." in page_text(html)
+
+
+def test_edit_does_not_change_the_category(signed_in, confirmed_registration):
     response = signed_in.post(
-        url("registration:register", confirmed_registration.forum), form_data(intent="edit", category=Category.YOUTH)
+        url("registration:register", confirmed_registration.forum),
+        form_data(intent="edit", category=Category.YOUTH, city="Cuenca"),
     )
 
-    assert response.status_code == 200
-    assert "The places for your new category are taken." in page_text(response.content)
+    assert "Your details were saved." in text_after_redirect(signed_in, response)
     confirmed_registration.refresh_from_db()
-    assert confirmed_registration.category == Category.LOCAL_GOVERNMENT
+    assert (confirmed_registration.category, confirmed_registration.city) == (Category.LOCAL_GOVERNMENT, "Cuenca")
+
+
+def test_a_waitlisted_participant_cannot_jump_the_quota_by_switching_category(signed_in, participant):
+    quota = CategoryQuotaFactory(category=Category.YOUTH, places=1, settings__capacity=10)
+    forum = quota.settings.forum
+    RegistrationFactory(forum=forum, category=Category.YOUTH)
+    waiting = RegistrationFactory(forum=forum, user=participant, category=Category.YOUTH, status=WAITLISTED)
+
+    response = signed_in.post(
+        url("registration:register", forum), form_data(intent="edit", category=Category.ACADEMIA, city="Loja")
+    )
+
+    text = text_after_redirect(signed_in, response)
+    assert "Your details were saved. The places at" in text and "for the category “Youth” are taken" in text
+    waiting.refresh_from_db()
+    assert (waiting.category, waiting.status, waiting.city) == (Category.YOUTH, WAITLISTED, "Loja")
 
 
 def test_edit_is_refused_after_registration_closes(signed_in, participant):
@@ -428,7 +520,10 @@ def test_cancelling_asks_first_then_frees_the_place_and_the_seats(signed_in, par
     page = signed_in.get(cancel)
 
     assert page.status_code == 200
-    assert f"Are you sure you want to cancel your registration for {forum.title}?" in page_text(page.content)
+    page_words = page_text(page.content)
+    assert f"Are you sure you want to cancel your registration for {forum.title}?" in page_words
+    assert "Your place at the forum goes to the first person on the waitlist." in page_words
+    assert "You leave every parallel session you chose, and your seats go to the people waiting for them." in page_words
     registration.refresh_from_db()
     assert registration.status == CONFIRMED
 
@@ -436,6 +531,7 @@ def test_cancelling_asks_first_then_frees_the_place_and_the_seats(signed_in, par
 
     text = text_after_redirect(signed_in, response)
     assert f"Your registration for {forum.title} is cancelled." in text
+    assert "Your place and session seats are free for others." in text
     assert "Status Cancelled" in text
     registration.refresh_from_db()
     waiting.refresh_from_db()
@@ -443,6 +539,55 @@ def test_cancelling_asks_first_then_frees_the_place_and_the_seats(signed_in, par
     assert registration.status == Registration.Status.CANCELLED
     assert not registration.signups.exists()
     assert waiting_seat.status == SessionSignup.Status.CONFIRMED
+
+
+def test_cancelling_from_the_waitlist_says_one_leaves_the_waitlist(signed_in, participant):
+    forum = RegistrationSettingsFactory(capacity=1).forum
+    RegistrationFactory(forum=forum)
+    RegistrationFactory(forum=forum, status=WAITLISTED)
+    registration = RegistrationFactory(forum=forum, user=participant, status=WAITLISTED)
+    cancel = url("registration:cancel", forum)
+
+    my_page = page_text(signed_in.get(url("registration:my-registration", forum)).content)
+    page = page_text(signed_in.get(cancel).content)
+    text = text_after_redirect(signed_in, signed_in.post(cancel))
+
+    assert "Cancel your registration to leave the waitlist." in my_page
+    assert "You leave the waitlist, where you are in position 2." in page
+    assert "Your place at the forum goes" not in page and "seats" not in page
+    assert f"Your registration for {forum.title} is cancelled. You have left the waitlist." in text
+    assert "free for others" not in text
+    registration.refresh_from_db()
+    assert registration.status == Registration.Status.CANCELLED
+
+
+def test_cancelling_a_registration_awaiting_approval_frees_only_its_place(signed_in, participant):
+    forum = RegistrationSettingsFactory(requires_approval=True).forum
+    RegistrationFactory(forum=forum, user=participant, status=Registration.Status.SUBMITTED)
+    cancel = url("registration:cancel", forum)
+
+    page = page_text(signed_in.get(cancel).content)
+    text = text_after_redirect(signed_in, signed_in.post(cancel))
+
+    assert "Your place at the forum goes to the first person on the waitlist." in page
+    assert "seats" not in page
+    assert f"Your registration for {forum.title} is cancelled. Your place is free for others." in text
+    assert "session seats" not in text
+
+
+def test_cancelling_with_only_session_waitlist_places_frees_no_seat(signed_in, confirmed_registration):
+    forum = confirmed_registration.forum
+    full = SessionFactory(forum=forum, capacity=1)
+    SessionSignupFactory(session=full, registration=RegistrationFactory(forum=forum))
+    SessionSignupFactory(session=full, registration=confirmed_registration, status=SessionSignup.Status.WAITLISTED)
+    cancel = url("registration:cancel", forum)
+
+    page = page_text(signed_in.get(cancel).content)
+    text = text_after_redirect(signed_in, signed_in.post(cancel))
+
+    assert "You leave the waitlists of the parallel sessions you chose." in page
+    assert "your seats go" not in page
+    assert f"Your registration for {forum.title} is cancelled. Your place is free for others." in text
 
 
 def test_cancelling_promotes_the_first_waitlisted_registration(signed_in, participant):
@@ -514,6 +659,30 @@ def test_a_full_session_offers_its_waitlist(signed_in, confirmed_registration, p
     assert SessionSignup.objects.get(registration=confirmed_registration).status == SessionSignup.Status.WAITLISTED
 
 
+@pytest.mark.parametrize("value", ["no", "0", "false", "yes", "off", ""])
+def test_a_crafted_join_waitlist_value_other_than_yes_does_not_join(
+    signed_in, confirmed_registration, parallel_session, value
+):
+    for _ in range(2):
+        SessionSignupFactory(session=parallel_session, registration=RegistrationFactory(forum=parallel_session.forum))
+
+    response = signed_in.post(session_url("registration:session-signup", parallel_session), {"join_waitlist": value})
+
+    assert "This session is full. You can join its waitlist." in text_after_redirect(signed_in, response)
+    assert not SessionSignup.objects.filter(registration=confirmed_registration).exists()
+
+
+@pytest.mark.parametrize("value", ["1", "on", "true"])
+def test_join_waitlist_values_meaning_yes_join(signed_in, confirmed_registration, parallel_session, value):
+    for _ in range(2):
+        SessionSignupFactory(session=parallel_session, registration=RegistrationFactory(forum=parallel_session.forum))
+
+    response = signed_in.post(session_url("registration:session-signup", parallel_session), {"join_waitlist": value})
+
+    assert "You are on the waitlist of" in text_after_redirect(signed_in, response)
+    assert SessionSignup.objects.get(registration=confirmed_registration).status == SessionSignup.Status.WAITLISTED
+
+
 def test_signing_up_for_an_overlapping_session_names_the_session_already_chosen(
     signed_in, confirmed_registration, parallel_session
 ):
@@ -529,6 +698,24 @@ def test_signing_up_for_an_overlapping_session_names_the_session_already_chosen(
         "You have already chosen “Climate and mobility” (22 January, 15:00), at the same time as this session." in text
     )
     assert list(SessionSignup.objects.values_list("session", flat=True)) == [chosen.pk]
+
+
+@pytest.mark.parametrize("status", [SessionSignup.Status.CONFIRMED, SessionSignup.Status.WAITLISTED])
+def test_session_page_names_the_choice_at_the_same_time_instead_of_a_sign_up_button(
+    signed_in, confirmed_registration, parallel_session, status
+):
+    forum = parallel_session.forum
+    chosen = SessionFactory(forum=forum, title="Climate and mobility", start=quito_time(15), capacity=5)
+    SessionSignupFactory(registration=confirmed_registration, session=chosen, status=status)
+
+    response = signed_in.get(session_url("sessions_app:session-detail", parallel_session))
+
+    text = page_text(response.content)
+    html = response.content.decode()
+    assert "Sign-up At the same time as your choice “Climate and mobility”" in text
+    assert f'href="{session_url("sessions_app:session-detail", chosen)}"' in html
+    assert session_url("registration:session-signup", parallel_session) not in html
+    assert "Sign up" not in text.replace("Sign-up", "")
 
 
 def test_a_plenary_has_no_sign_up(signed_in, confirmed_registration):
@@ -608,9 +795,33 @@ def test_programme_shows_places_and_the_participant_controls(signed_in, confirme
     assert "39 of 40 places left Signed up ✓ – Leave" in text
     assert html.count('name="join_waitlist"') == 1
     assert html.count('<form method="post" action="/forums/') == 3  # small, full, open hall
+    assert "At the same time as your choice" not in text
     assert f'value="{programme}#signup-{small.slug}"' in html
     plenary_block = html[html.index("Closing plenary") :]
     assert "Sign up" not in plenary_block and "places left" not in plenary_block
+
+
+def test_programme_names_the_choice_at_the_same_time_instead_of_offering_a_sign_up(signed_in, confirmed_registration):
+    forum = confirmed_registration.forum
+    chosen = SessionFactory(forum=forum, title="Chosen", start=quito_time(14))
+    waiting = SessionFactory(forum=forum, title="Waiting", start=quito_time(9), capacity=1)
+    SessionSignupFactory(session=waiting, registration=RegistrationFactory(forum=forum))
+    SessionSignupFactory(session=chosen, registration=confirmed_registration)
+    SessionSignupFactory(session=waiting, registration=confirmed_registration, status=SessionSignup.Status.WAITLISTED)
+    overlapping = SessionFactory(forum=forum, title="Overlapping", start=quito_time(16))
+    staggered = SessionFactory(forum=forum, title="Staggered", start=quito_time(10, 30))
+    after = SessionFactory(forum=forum, title="Right after", start=chosen.end)
+
+    response = signed_in.get(url("sessions_app:programme", forum))
+
+    text = page_text(response.content)
+    html = response.content.decode()
+    assert "Overlapping" in text and "At the same time as your choice “Chosen”" in text
+    assert "Staggered" in text and "At the same time as your choice “Waiting”" in text
+    assert text.count("At the same time as your choice") == 2
+    for session in (overlapping, staggered):
+        assert session_url("registration:session-signup", session) not in html
+    assert session_url("registration:session-signup", after) in html
 
 
 def test_programme_invites_anonymous_visitors_to_register_while_registration_is_open(client, parallel_session):
@@ -632,18 +843,6 @@ def test_programme_does_not_invite_to_register_when_registration_is_closed(clien
 
     assert "5 of 5 places left" in text
     assert "Register" not in text
-
-
-def test_forum_home_invites_to_register_and_shows_my_registration_to_signed_in_users(client, participant, open_forum):
-    home = reverse("forum:forum-home", kwargs={"forum_slug": open_forum.slug})
-
-    anonymous = client.get(home).content.decode()
-    client.force_login(participant)
-    signed = client.get(home).content.decode()
-
-    assert f'href="{url("registration:register", open_forum)}"' in anonymous
-    assert "Registration is open from 1 January 2000 to 31 December 2999." in page_text(anonymous)
-    assert f'href="{url("registration:my-registration", open_forum)}"' in signed
 
 
 def test_privacy_notice_names_the_forum_and_who_sees_the_data(client, open_forum):

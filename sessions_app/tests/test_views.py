@@ -393,35 +393,47 @@ def test_programme_query_count_for_a_participant_does_not_grow_with_sessions_and
     with django_assert_num_queries(PROGRAMME_QUERIES + PARTICIPANT_QUERIES):
         assert client.get(url).status_code == 200
     rooms = [RoomFactory(forum=quito_forum, capacity=3) for _ in range(5)]
-    for number in range(40):
-        session = SessionFactory(
-            forum=quito_forum, room=rooms[number % 5], start=quito_time(8) + timedelta(hours=number // 5)
-        )
+    chosen = {2: SessionSignup.Status.CONFIRMED, 11: SessionSignup.Status.WAITLISTED}
+    chosen |= {22: SessionSignup.Status.CONFIRMED, 31: SessionSignup.Status.WAITLISTED}
+    for number in range(40):  # five one-hour sessions an hour, 08:00 to 16:00
+        start = quito_time(8) + timedelta(hours=number // 5)
+        session = SessionFactory(forum=quito_forum, room=rooms[number % 5], start=start, end=start + timedelta(hours=1))
         for _ in range(number % 4):
             SessionSignupFactory(session=session, registration=RegistrationFactory(forum=quito_forum))
-        if number % 5 == 0:
-            status = SessionSignup.Status.CONFIRMED if number % 4 < 3 else SessionSignup.Status.WAITLISTED
-            SessionSignupFactory(session=session, registration=registration, status=status)
+        if number in chosen:
+            SessionSignupFactory(session=session, registration=registration, status=chosen[number])
 
     with django_assert_num_queries(PROGRAMME_QUERIES + PARTICIPANT_QUERIES):
         response = client.get(url)
 
     text = page_text(response.content)
-    assert text.count("Signed up ✓") == 6 and text.count("Waitlisted (#1)") == 2
+    html = response.content.decode()
+    assert text.count("Signed up ✓") == 2 and text.count("Waitlisted (#1)") == 2
     assert text.count("Full — waitlist open") == 12  # 10 full without the participant, 2 filled by them
-    assert response.content.decode().count('name="join_waitlist"') == 12 - 4  # not where they have a seat or wait
+    # The other sessions of 08:00, 10:00, 12:00 and 14:00 (and the Quito session, 14:00–16:30) clash.
+    assert text.count("At the same time as your choice") == 4 * 4 + 1
+    assert html.count('name="join_waitlist"') == 6  # full sessions of 09:00, 11:00, 13:00 and 15:00
+    assert html.count("Sign up<") == 20 - 6
 
 
-def test_session_page_query_count_for_a_participant_is_constant(client, quito_session, django_assert_num_queries):
+@pytest.mark.parametrize(
+    ("hours_later", "control"),
+    [(3, "Sign up"), (1, "At the same time as your choice “Chosen elsewhere”")],
+)
+def test_session_page_query_count_for_a_participant_is_constant(
+    client, quito_session, django_assert_num_queries, hours_later, control
+):
     RegistrationSettingsFactory(forum=quito_session.forum)
     registration = RegistrationFactory(forum=quito_session.forum)
     client.force_login(registration.user)
     for _ in range(5):
         SessionSignupFactory(session=quito_session, registration=RegistrationFactory(forum=quito_session.forum))
-    other = SessionFactory(forum=quito_session.forum, start=quito_session.start + timedelta(hours=3))
+    other = SessionFactory(
+        forum=quito_session.forum, title="Chosen elsewhere", start=quito_session.start + timedelta(hours=hours_later)
+    )
     SessionSignupFactory(session=other, registration=registration)
 
     with django_assert_num_queries(SESSION_PAGE_QUERIES + PARTICIPANT_QUERIES):
         response = client.get(session_url(quito_session))
 
-    assert "Sign up" in page_text(response.content)
+    assert control in page_text(response.content)
