@@ -179,8 +179,8 @@ def _paragraphs(notification: Notification, names: dict) -> list[str]:
         case Kind.CANCELLED:
             return [
                 _(
-                    "Your registration for %(forum)s (%(city)s, %(dates)s) is cancelled, and so are your parallel "
-                    "session sign-ups. Your place is free for someone else."
+                    "Your registration for %(forum)s (%(city)s, %(dates)s) is cancelled, and so are your seats and "
+                    "waitlist places in parallel sessions."
                 )
                 % names,
                 _("If you change your mind, you can register again while registration is open."),

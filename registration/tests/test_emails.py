@@ -388,15 +388,23 @@ def test_a_participant_waitlisted_by_their_categorys_quota_is_told_so(
     assert "is full for now" not in message.body
 
 
-def test_promotion_into_review_does_not_promise_a_place(db, mailoutbox, django_capture_on_commit_callbacks):
-    world = World(mailoutbox, django_capture_on_commit_callbacks, "en")
+@pytest.mark.parametrize(
+    ("language", "subject", "sentence"),
+    [
+        ("en", f"You are off the waitlist: {FORUM}", "your registration has left the waitlist"),
+        ("es", f"Ha salido de la lista de espera: {FORUM}", "su inscripción ha salido de la lista de espera"),
+    ],
+)
+def test_promotion_into_review_does_not_promise_a_place(
+    db, mailoutbox, django_capture_on_commit_callbacks, language, subject, sentence
+):
+    world = World(mailoutbox, django_capture_on_commit_callbacks, language)
     world.configure(requires_approval=True, capacity=1)
     first = world.register(world.other)
     world.register(world.participant)
     world.outbox.clear()
     world.run(services.decline_registration, registration=first)
     (message,) = world.participant_messages()
-    assert message.subject == f"You are off the waitlist: {FORUM}"
-    assert "your registration has left the waitlist" in message.body
-    assert "it is yours" not in message.body
-    assert "We will write to you again when they confirm it." in message.body
+    assert message.subject == subject
+    assert sentence in message.body
+    assert "it is yours" not in message.body and "es para usted" not in message.body
