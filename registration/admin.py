@@ -205,41 +205,38 @@ def _warn_about_settings(request, settings: RegistrationSettings) -> None:
         messages.warning(request, f"Registration closes after the forum ends ({last_day}).")
 
 
-class SessionSignupInline(admin.TabularInline):
+class ReadOnlyInline(admin.TabularInline):
+    """An inline that shows rows and offers no way to add, change or delete them."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class SessionSignupInline(ReadOnlyInline):
     """A registration's parallel sessions, read-only (participants sign up on the site)."""
 
     model = SessionSignup
     fields = ["session", "status", "signed_up"]
     readonly_fields = fields
     ordering = ["session__start"]
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="signed up at (forum time)")
     def signed_up(self, signup: SessionSignup) -> str | None:
         return _forum_time(signup.created_at, signup.registration.forum)
 
 
-class NotificationInline(admin.TabularInline):
+class NotificationInline(ReadOnlyInline):
     """The e-mails owed to a participant and when each was sent, read-only."""
 
     model = Notification
     fields = ["kind", "session", "written", "sent"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="written at (forum time)")
     def written(self, notification: Notification) -> str | None:
@@ -291,16 +288,7 @@ class RegistrationAdmin(SafeChangesMixin, ForumTimeZoneMixin, ExportActionMixin,
         (
             "Participant",
             {
-                "fields": [
-                    "printed_name",
-                    "organization",
-                    "position",
-                    "category",
-                    "country",
-                    "city",
-                    "language",
-                    "accessibility_needs",
-                ]
+                "fields": list(services.DETAIL_FIELDS)
             },
         ),
         ("Consent and history", {"fields": ["consent", "consent_given", "registered", "last_changed"]}),
