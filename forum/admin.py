@@ -1,4 +1,4 @@
-"""Admin for organizers: forums with their rooms, organizations and people.
+"""Admin for organizers: forums with their rooms, organizations, people and user accounts.
 
 Organizations and people are searchable, so every form that picks one (host
 organizations, a person's organization, session organizers, speaker roles) uses an
@@ -13,12 +13,14 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import BaseUserCreationForm
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, router, transaction
 from django.http import HttpResponseRedirect
 
 from forum.formsets import LiveFormsInlineFormSet
-from forum.models import ROOM_NAME_TAKEN, Forum, Organization, Person, Room
+from forum.models import ROOM_NAME_TAKEN, Forum, Organization, Person, Room, User
 
 TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
@@ -227,3 +229,32 @@ class PersonAdmin(SafeChangesMixin, KeyCheckingAutocompleteMixin, admin.ModelAdm
         (None, {"fields": ["name", "position", "organization", "country", "bio"]}),
         ("Advanced", {"classes": ["collapse"], "fields": ["slug", "user"]}),
     ]
+
+
+class UserCreationForm(BaseUserCreationForm):
+    """A new account: e-mail address and password twice (there are no usernames)."""
+
+    class Meta:
+        model = User
+        fields = ("email",)
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    """Accounts of organizers and participants, by e-mail address.
+
+    Organizers give colleagues staff status and permissions here (for example "Can
+    export registrations"), or deactivate an account. Participants sign up on the site.
+    """
+
+    add_form = UserCreationForm
+    ordering = ["email"]
+    list_display = ["email", "first_name", "last_name", "is_staff", "is_active", "date_joined"]
+    search_fields = ["email", "first_name", "last_name"]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        ("Name", {"fields": ["first_name", "last_name"]}),
+        ("Permissions", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
+        ("Dates", {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]

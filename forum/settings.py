@@ -152,6 +152,7 @@ LOGIN_REDIRECT_URL = "/"
 # open a second account beside "ana@x.org" and signs in as it (forum/tests/test_accounts.py).
 # https://docs.allauth.org/en/latest/account/configuration.html
 ACCOUNT_ADAPTER = "forum.adapters.AccountAdapter"
+ACCOUNT_FORMS = {"signup": "forum.forms.SignupForm"}
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None

@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
@@ -51,6 +52,7 @@ from registration.exports import (
     session_titles,
     signups_in_programme_order,
 )
+from registration.forms import ParticipantDetailsForm
 from registration.models import CategoryQuota, Notification, Registration, RegistrationSettings, SessionSignup
 from sessions_app.admin import ForumTimeZoneMixin, local_day_and_times
 from sessions_app.models import Session
@@ -104,8 +106,8 @@ class ParallelSessionFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         sessions = Session.objects.filter(kind=Session.Kind.PARALLEL).select_related("forum")
-        forum = request.GET.get(self.forum_parameter, "")
-        if forum.isdigit():
+        forum = _database_id(request.GET.get(self.forum_parameter, ""))
+        if forum is not None:
             sessions = sessions.filter(forum_id=forum)
         sessions = list(sessions.order_by("-forum__start_date", "forum", "start", "title"))
         several_forums = len({session.forum_id for session in sessions}) > 1
@@ -117,9 +119,18 @@ class ParallelSessionFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() is None:
             return queryset
-        if not self.value().isdigit():
+        session = _database_id(self.value())
+        if session is None:
             raise IncorrectLookupParameters(f"Unknown session “{self.value()}”.")
-        return queryset.filter(**{self.session_path: self.value()})
+        return queryset.filter(**{self.session_path: session})
+
+
+def _database_id(value: str) -> int | None:
+    """``value`` as a primary key if it is one written in ASCII digits that a 64-bit column
+    holds (``str.isdigit`` alone lets "①" and 30-digit numbers through to the database)."""
+    if value.isascii() and value.isdigit() and len(value) <= 18:
+        return int(value)
+    return None
 
 
 class RegistrationSessionFilter(ParallelSessionFilter):
@@ -257,39 +268,43 @@ class RegistrationChangeList(ChangeList):
         self.result_list = self.result_list.prefetch_related(signups_in_programme_order())
 
 
+class RegistrationAdminForm(ParticipantDetailsForm):
+    """The organizers' form of a registration: the participant's checks, and a category
+    change refused when the new category's quota is taken."""
+
+    def clean_category(self) -> str:
+        category = self.cleaned_data["category"]
+        refusal = services.category_change_refusal(self.instance, category)
+        if refusal:
+            raise forms.ValidationError(refusal, code="quota_full")
+        return category
+
+
 @admin.register(Registration)
 class RegistrationAdmin(SafeChangesMixin, ForumTimeZoneMixin, ExportActionMixin, admin.ModelAdmin):
     """Participants' registrations: filter, search, confirm or decline, export.
 
     The status is read-only: the actions change it through the services, which send
-    the e-mails and promote the waitlist. The category is read-only too, since it
-    counts against the quotas. Registrations are made by participants, never added here.
+    the e-mails and promote the waitlist. A category change goes through
+    ``services.change_category`` (refused on the form when the new category's quota is
+    taken; a freed place goes to the waitlist). Details are checked like on the
+    participant's form. Registrations are made by participants, never added here.
     """
 
-    list_display = [
-        "printed_name",
-        "email",
-        "organization",
-        "category",
-        "country",
-        "status",
-        "parallel_sessions",
-        "registered",
-    ]
+    list_display = ["printed_name", "status", "email", "category", "country", "parallel_sessions", "registered"]
     list_filter = ["status", "category", ("country", CountryFilter), "forum", RegistrationSessionFilter]
     list_select_related = ["user", "forum"]
     search_fields = ["printed_name", "user__email", "organization", "city"]
     ordering = ["-created_at", "-pk"]
     actions = ["confirm_selected", "decline_selected"]
     inlines = [SessionSignupInline, NotificationInline]
-    readonly_fields = ["forum", "user", "status", "category", "consent", "consent_given", "registered", "last_changed"]
+    readonly_fields = ["forum", "user", "status", "consent", "consent_given", "registered", "last_changed"]
+    form = RegistrationAdminForm
     fieldsets = [
         (None, {"fields": ["forum", "user", "status"]}),
         (
             "Participant",
-            {
-                "fields": list(services.DETAIL_FIELDS)
-            },
+            {"fields": list(services.DETAIL_FIELDS)},
         ),
         ("Consent and history", {"fields": ["consent", "consent_given", "registered", "last_changed"]}),
     ]
@@ -299,6 +314,21 @@ class RegistrationAdmin(SafeChangesMixin, ForumTimeZoneMixin, ExportActionMixin,
 
     def forum_for(self, request, obj):
         return obj.forum if obj is not None else None
+
+    def lock_target(self, request, object_id):
+        """The forum's registration settings, locked before the registration (the services' lock order)."""
+        forum_id = Registration.objects.filter(pk=_database_id(object_id or "")).values_list("forum_id", flat=True)
+        return (RegistrationSettings, str(forum_id[0])) if forum_id else None
+
+    def save_model(self, request, obj, form, change):
+        """Save the details; a new category through ``services.change_category``."""
+        category = obj.category
+        if change and "category" in form.changed_data:
+            obj.category = form.initial["category"]
+        super().save_model(request, obj, form, change)
+        if obj.category != category:
+            services.change_category(registration=obj, category=category)
+            obj.refresh_from_db()
 
     def has_add_permission(self, request):
         return False

@@ -33,8 +33,13 @@ from registration.models import Registration, SessionSignup
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 """First characters that make a spreadsheet read a cell as a formula (OWASP, CSV injection)."""
 
-CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-"""C0 and C1 control characters and DEL, except tab, line feed and carriage return."""
+CONTROL_CHARACTERS = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029\ufdd0-\ufdef\ufffe\uffff\ud800-\udfff]"
+)
+"""C0 and C1 control characters and DEL (except tab, line feed and carriage return), the
+bidirectional embeddings, overrides and isolates, line and paragraph separators, the
+noncharacters of the Basic Multilingual Plane and lone surrogates: what XLSX (XML) cannot
+hold or what would disguise a cell. (Rows stored before the form refused them.)"""
 
 
 def neutralize(value):

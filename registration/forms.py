@@ -50,9 +50,23 @@ class YesCheckboxInput(forms.CheckboxInput):
         return isinstance(value, str) and value.lower() in YES_VALUES
 
 
+BLANK_LOOKING = frozenset("\u115f\u1160\u2800\u3164\uffa0")
+"""Letters and symbols that print as blank space: Hangul fillers and the blank Braille pattern."""
+
+
 def is_blank(text: str) -> bool:
-    """True if ``text`` holds nothing visible: only whitespace and format characters (category Cf)."""
-    return all(char.isspace() or unicodedata.category(char) == "Cf" for char in text)
+    """True if ``text`` shows nothing readable: no letter, digit, punctuation or symbol other
+    than ``BLANK_LOOKING`` ones (so spaces, format characters, lone combining marks, private-use
+    and unassigned code points alone are blank)."""
+    return not any(unicodedata.category(char)[0] in "LNPS" and char not in BLANK_LOOKING for char in text)
+
+
+def is_refused(char: str) -> bool:
+    """True for characters no printed text needs: controls (Cc), surrogates (Cs), line and
+    paragraph separators (Zl, Zp) and Unicode noncharacters (U+FDD0–U+FDEF, U+xxFFFE/F),
+    which XML, and so XLSX, cannot hold."""
+    code = ord(char)
+    return unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp") or 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE
 
 
 class PlainTextField(forms.CharField):
@@ -81,7 +95,7 @@ class PlainTextField(forms.CharField):
 
     def check_characters(self, text: str) -> None:
         """Raise ``ValidationError`` if ``text`` holds a refused control or bidirectional character."""
-        if any(unicodedata.category(char) == "Cc" and char not in self.allowed_controls for char in text):
+        if any(is_refused(char) and char not in self.allowed_controls for char in text):
             raise ValidationError(_("Remove the invisible control characters."), code="control_characters")
         if not self.allows_bidi_controls and not BIDI_CONTROLS.isdisjoint(text):
             raise ValidationError(
@@ -102,7 +116,23 @@ class MultiLineTextField(PlainTextField):
         return super().to_python(value)
 
 
-class RegistrationForm(forms.ModelForm):
+class ParticipantDetailsForm(forms.ModelForm):
+    """A registration's details with the text checks of ``PlainTextField`` and ``MultiLineTextField``.
+
+    The base of the participant's form and of the organizers' admin form, so both refuse
+    the same characters.
+    """
+
+    class Meta:
+        model = Registration
+        fields = DETAIL_FIELDS
+        field_classes = {
+            **dict.fromkeys(ONE_LINE_FIELDS, PlainTextField),
+            "accessibility_needs": MultiLineTextField,
+        }
+
+
+class RegistrationForm(ParticipantDetailsForm):
     """A participant's details for one forum, and their consent to the processing of personal data.
 
     On a new registration ``consent`` is a required checkbox whose label links to the
@@ -115,13 +145,7 @@ class RegistrationForm(forms.ModelForm):
 
     consent = forms.BooleanField(required=True, widget=YesCheckboxInput)
 
-    class Meta:
-        model = Registration
-        fields = DETAIL_FIELDS
-        field_classes = {
-            **dict.fromkeys(ONE_LINE_FIELDS, PlainTextField),
-            "accessibility_needs": MultiLineTextField,
-        }
+    class Meta(ParticipantDetailsForm.Meta):
         widgets = {
             "language": forms.RadioSelect,
             "accessibility_needs": forms.Textarea(attrs={"rows": 3}),

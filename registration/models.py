@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from forum.models import Forum
+from forum.models import FORUM_DATE_VALIDATORS, Forum
 from sessions_app.models import Session
 
 
@@ -50,8 +50,16 @@ class RegistrationSettings(models.Model):
     forum = models.OneToOneField(
         Forum, primary_key=True, on_delete=models.CASCADE, related_name="registration_settings"
     )
-    opens_on = models.DateField(_("registration opens on"))
-    closes_on = models.DateField(_("registration closes on"), help_text=_("Last day, included."))
+    opens_on = models.DateField(
+        _("registration opens on"),
+        validators=FORUM_DATE_VALIDATORS,
+        help_text=_("From 00:00 on this day in the forum's time zone."),
+    )
+    closes_on = models.DateField(
+        _("registration closes on"),
+        validators=FORUM_DATE_VALIDATORS,
+        help_text=_("Last day, included: until 24:00 in the forum's time zone."),
+    )
     capacity = models.PositiveIntegerField(
         _("capacity"), null=True, blank=True, help_text=_("Places at the forum; blank means no limit.")
     )

@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from forum.models import Forum
 from registration.models import (
+    Category,
     Notification,
     Registration,
     RegistrationSettings,
@@ -138,13 +139,11 @@ def register(*, forum: Forum, user, details: Mapping, now: datetime | None = Non
 def update_details(*, registration: Registration, details: Mapping, now: datetime | None = None) -> Registration:
     """Save the participant's edited ``details`` (``DETAIL_FIELDS``) while registration is open.
 
-    A participant holding a place may move to another category only if that category's
-    quota has room. A waitlisted participant whose new category has room is promoted
-    (with the rest of the waitlist, in order). Sends no e-mail for the edit itself.
+    The category is not changed here (it decides quotas: organizers change it with
+    ``change_category``); a ``category`` in ``details`` is ignored. Sends no e-mail.
 
     Raises ``RegistrationError``: ``closed``/``not_open_yet`` after or before the
-    registration days, ``inactive`` for a declined or cancelled registration,
-    ``quota_full`` as above.
+    registration days, ``inactive`` for a declined or cancelled registration.
     """
     now = now or timezone.now()
     settings = _locked_settings(registration.forum)
@@ -152,17 +151,45 @@ def update_details(*, registration: Registration, details: Mapping, now: datetim
     registration = Registration.objects.select_for_update().get(pk=registration.pk)
     if not registration.is_active:
         raise RegistrationError(_("This registration was declined or cancelled."), "inactive")
-    category = details.get("category", registration.category)
-    if registration.status in Registration.HOLDING_PLACES and category != registration.category:
-        places = _Places.count(settings, excluding=registration)
-        if not places.quota_has_room(category):
-            raise RegistrationError(
-                _("The places for your new category are taken. Keep your category or write to the organizers."),
-                "quota_full",
-            )
-    _copy_details(registration, details)
+    _copy_details(registration, {name: value for name, value in details.items() if name != "category"})
     registration.save()
-    _promote_waitlist(settings, now)
+    return registration
+
+
+def category_change_refusal(registration: Registration, category: str) -> str | None:
+    """Why ``registration`` may not move to ``category`` now, or None if it may.
+
+    A registration holding a place (SUBMITTED or CONFIRMED) may move only into a category
+    whose quota has room. Read-only; ``change_category`` asks again under the lock.
+    """
+    if category == registration.category or registration.status not in Registration.HOLDING_PLACES:
+        return None
+    settings = RegistrationSettings.objects.filter(forum_id=registration.forum_id).first()
+    if settings is None or _Places.count(settings, excluding=registration).quota_has_room(category):
+        return None
+    return _("The places for the category “%(category)s” are taken.") % {
+        "category": Category(category).label,
+    }
+
+
+@transaction.atomic
+def change_category(*, registration: Registration, category: str, now: datetime | None = None) -> Registration:
+    """Move ``registration`` to participant ``category`` (an organizer's correction), at any time.
+
+    A place it holds moves with it when the new category's quota has room. Afterwards
+    the forum's waitlist is promoted in order (the old category may have freed a place,
+    or a waitlisted participant may now fit). Raises ``RegistrationError``
+    (``quota_full``) when ``category_change_refusal`` gives a reason.
+    """
+    settings = _locked_settings(registration.forum, required=False)
+    registration = Registration.objects.select_for_update().get(pk=registration.pk)
+    refusal = category_change_refusal(registration, category)
+    if refusal:
+        raise RegistrationError(refusal, "quota_full")
+    registration.category = category
+    registration.save(update_fields=["category", "updated_at"])
+    if settings is not None:
+        _promote_waitlist(settings, now or timezone.now())
     return registration
 
 
@@ -352,6 +379,18 @@ def fill_seats(*, session: Session) -> int:
     Returns how many were promoted.
     """
     return _promote_session_waitlist(Session.objects.select_for_update().get(pk=session.pk))
+
+
+@transaction.atomic
+def drop_plenary_signups(*, session: Session) -> int:
+    """Delete the sign-ups of ``session`` if it is (now) a plenary: everyone attends a plenary,
+    and a leftover seat or waitlist place would block the participant's other choices at that
+    time. Returns how many were deleted (0 for a parallel session)."""
+    session = Session.objects.select_for_update().get(pk=session.pk)
+    if not session.is_plenary:
+        return 0
+    deleted, _by_model = SessionSignup.objects.filter(session=session).delete()
+    return deleted
 
 
 def notify(registration: Registration, kind: str, *, session: Session | None = None) -> Notification:

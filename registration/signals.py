@@ -9,7 +9,8 @@ from sessions_app.models import Session
 
 
 def fill_seats_after_save(sender: type[Session] | type[Room], instance: Session | Room, using: str, **kwargs) -> None:
-    """``post_save`` of ``Session`` or ``Room``: give seats that a capacity change freed to waitlists.
+    """``post_save`` of ``Session`` or ``Room``: give seats that a capacity change freed to waitlists,
+    and drop the sign-ups of a session made a plenary (``services.drop_plenary_signups``).
 
     Once the save commits, every session concerned (the saved session, or the sessions
     in the saved room) that has a waitlist gets ``services.fill_seats``, which promotes
@@ -18,6 +19,8 @@ def fill_seats_after_save(sender: type[Session] | type[Room], instance: Session 
     """
     sessions = Session.objects.filter(pk=instance.pk) if sender is Session else Session.objects.filter(room=instance)
     _fill_on_commit(sessions.filter(signups__status=SessionSignup.Status.WAITLISTED).distinct(), using)
+    if sender is Session and instance.is_plenary:
+        transaction.on_commit(lambda: services.drop_plenary_signups(session=instance), using=using)
 
 
 def fill_seats_after_room_delete(sender: type[Room], instance: Room, using: str, **kwargs) -> None:

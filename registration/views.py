@@ -195,8 +195,7 @@ class RegisterView(ParticipantMixin, FormView):
         """Register or save the edit through the services; refusals go on the form."""
         try:
             if self.editing:
-                details = {name: value for name, value in form.cleaned_data.items() if name != "category"}
-                services.update_details(registration=self.registration, details=details)
+                services.update_details(registration=self.registration, details=form.cleaned_data)
             else:
                 services.register(forum=self.forum, user=self.request.user, details=form.cleaned_data)
         except RegistrationError as error:

@@ -9,6 +9,7 @@ from allauth.account.models import EmailAddress
 from django.test import Client
 from django.urls import reverse
 
+from forum.forms import SignupForm
 from forum.models import User
 from forum.tests.factories import UserFactory
 from sessions_app.tests.support import page_text
@@ -409,3 +410,16 @@ def test_sign_up_with_an_address_longer_than_254_characters_is_refused_on_the_fo
     assert "An e-mail address has at most 254 characters." in page_text(response.content)
     assert not User.objects.exists()
     assert mailoutbox == []
+
+
+def test_a_second_submit_of_a_new_address_racing_the_first_gets_the_taken_address_answer(
+    client, mailoutbox, monkeypatch
+):
+    verified_user("ana@x.org")  # the first submit's account, stored after the second one was validated
+    monkeypatch.setattr(SignupForm, "validate_unique_email", lambda form, value: value)
+
+    response = sign_up(client, "ana@x.org")
+
+    assert response.status_code == 302
+    assert User.objects.count() == 1
+    assert [mail.subject for mail in mailoutbox] == ["[Mayoral Forum] Account Already Exists"]

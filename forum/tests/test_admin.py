@@ -2,11 +2,12 @@
 
 import pytest
 from django.contrib import admin
+from django.contrib.auth.models import Permission
 from django.test import RequestFactory
 from django.urls import reverse
 
 from forum.admin import KeyCheckingAutocompleteSelect, KeyCheckingAutocompleteSelectMultiple
-from forum.models import Forum, Organization, Person, Room
+from forum.models import Forum, Organization, Person, Room, User
 from forum.tests.factories import ForumFactory, PersonFactory, RoomFactory, UserFactory
 from sessions_app.models import AgendaItem, SessionOrganizer, SpeakerRole
 from sessions_app.tests.factories import SessionFactory, SpeakerRoleFactory
@@ -410,3 +411,36 @@ def test_forum_posted_with_a_host_organization_that_is_not_a_key_is_an_error(adm
     form = response.context["adminform"].form
     assert form.errors["host_organizations"] == ["“abc” is not a valid value."]
     assert not quito_forum.host_organizations.exists()
+
+
+def test_organizers_add_an_account_by_e_mail_and_find_it(admin_client):
+    response = admin_client.post(
+        reverse("admin:forum_user_add"),
+        {"email": "Colleague@Example.org", "password1": "a long pass phrase 42", "password2": "a long pass phrase 42"},
+    )
+    assert response.status_code == 302
+    colleague = User.objects.get(email="colleague@example.org")
+    assert colleague.check_password("a long pass phrase 42")
+    listing = admin_client.get(reverse("admin:forum_user_changelist"), {"q": "colleague"})
+    assert "colleague@example.org" in listing.text
+
+
+def test_organizers_grant_the_export_permission_on_an_account(admin_client):
+    colleague = User.objects.create_user("colleague@example.org", "a long pass phrase 42")
+    export = Permission.objects.get(codename="export_registration")
+    data = {
+        "email": colleague.email,
+        "first_name": "",
+        "last_name": "",
+        "is_active": "on",
+        "is_staff": "on",
+        "user_permissions": [export.pk],
+        "last_login_0": "",
+        "last_login_1": "",
+        "date_joined_0": "2026-11-29",
+        "date_joined_1": "12:00:00",
+    }
+    response = admin_client.post(reverse("admin:forum_user_change", args=[colleague.pk]), data)
+    assert response.status_code == 302
+    colleague.refresh_from_db()
+    assert colleague.is_staff and colleague.has_perm("registration.export_registration")

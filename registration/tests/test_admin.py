@@ -325,8 +325,52 @@ def test_change_form_shows_sign_ups_and_notifications_and_keeps_the_status(
         "Ana María Pérez",
         "es",
         "confirmed",
-        "local_government",
+        "youth",
     )
+
+
+def change_category(admin_client, registration, category):
+    """Post ``registration``'s admin change form with ``category``, the rest unchanged."""
+    data = {
+        **{name: getattr(registration, name) for name in ("printed_name", "organization", "position", "city")},
+        "country": registration.country.code,
+        "language": registration.language,
+        "accessibility_needs": registration.accessibility_needs,
+        "category": category,
+        **{
+            f"{prefix}-{key}": "0"
+            for prefix in ("signups", "notifications")
+            for key in ("TOTAL_FORMS", "INITIAL_FORMS")
+        },
+    }
+    return admin_client.post(reverse("admin:registration_registration_change", args=[registration.pk]), data)
+
+
+def test_a_category_change_into_a_full_quota_is_a_form_error(admin_client, registration_settings):
+    CategoryQuotaFactory(settings=registration_settings, category="youth", places=1)
+    RegistrationFactory(forum=registration_settings.forum, category="youth")
+    mayor = RegistrationFactory(forum=registration_settings.forum, category="local_government")
+
+    response = change_category(admin_client, mayor, "youth")
+
+    assert response.status_code == 200
+    assert "The places for the category “Youth” are taken." in response.text
+    assert Registration.objects.get(pk=mayor.pk).category == "local_government"
+
+
+def test_a_category_change_that_frees_a_quota_place_promotes_the_waitlist(
+    admin_client, registration_settings, django_capture_on_commit_callbacks
+):
+    CategoryQuotaFactory(settings=registration_settings, category="youth", places=1)
+    youth = RegistrationFactory(forum=registration_settings.forum, category="youth")
+    waiting = RegistrationFactory(forum=registration_settings.forum, category="youth", status=WAITLISTED)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = change_category(admin_client, youth, "civil_society")
+
+    assert response.status_code == 302
+    assert Registration.objects.get(pk=youth.pk).category == "civil_society"
+    assert status_of(waiting) == "confirmed"
 
 
 def test_registrations_are_not_added_in_the_admin(admin_client, open_forum):
@@ -380,6 +424,13 @@ class TestSettingsAdmin:
         assert response.status_code == 200
         assert "Registration cannot close before it opens." in response.text
         assert RegistrationSettings.objects.get(pk=registration_settings.pk).closes_on == date(2999, 12, 31)
+
+    def test_a_closing_day_after_the_year_2999_is_a_form_error(self, admin_client, registration_settings):
+        url = reverse("admin:registration_registrationsettings_change", args=[registration_settings.pk])
+        response = admin_client.post(url, settings_post(registration_settings, closes_on="9999-12-31"))
+        assert response.status_code == 200
+        assert "Give a date before the year 3000." in response.text
+        assert admin_client.get(f"/forums/{registration_settings.forum.slug}/").status_code == 200
 
     def test_two_quotas_for_one_category_are_a_form_error(self, admin_client, registration_settings):
         url = reverse("admin:registration_registrationsettings_change", args=[registration_settings.pk])
@@ -619,3 +670,19 @@ def test_staff_without_permissions_cannot_open_attendance_lists(client, confirme
         assert client.get(url).status_code == 403
     organizer.user_permissions.add(Permission.objects.get(codename="view_sessionsignup"))
     assert client.get(reverse("admin:registration_sessionsignup_attendance", args=[session.pk])).status_code == 200
+
+
+@pytest.mark.parametrize("value", ["①", "²", "9" * 30])
+@pytest.mark.parametrize(
+    ("url_name", "parameter"),
+    [
+        ("admin:registration_registration_changelist", "session"),
+        ("admin:registration_registration_changelist", "session__forum__id__exact"),
+        ("admin:registration_sessionsignup_changelist", "session"),
+    ],
+)
+def test_filters_refuse_ids_that_are_not_plain_numbers_without_an_error_page(
+    admin_client, parallel_session, url_name, parameter, value
+):
+    response = admin_client.get(reverse(url_name), {parameter: value})
+    assert response.status_code in (200, 302)

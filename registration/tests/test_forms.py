@@ -2,9 +2,10 @@
 hand-crafted request) submits: consent, category lock, and the characters refused."""
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from forum.tests.factories import ForumFactory
-from registration.forms import RegistrationForm, SessionSignupForm
+from registration.forms import PlainTextField, RegistrationForm, SessionSignupForm, is_blank
 from registration.models import Category, Registration
 from registration.tests.factories import participant_details
 
@@ -213,3 +214,14 @@ def test_line_breaks_count_once_towards_the_limit():
     form = new_form(accessibility_needs="x\r\n" * 1000)
 
     assert form.is_valid(), form.errors
+
+
+@pytest.mark.parametrize("text", ["\u3164", "\uffa0", "\u2800", "\u0301\u0301", "\ue000", "\u0378", "\u034f"])
+def test_names_that_look_blank_count_as_empty(text):
+    assert is_blank(text)
+
+
+@pytest.mark.parametrize("text", ["Ana\u2028Test", "Q\u2029uito", "\uffff", "Qui\ufffeto", "\ufdd0"])
+def test_separators_and_noncharacters_are_refused(text):
+    with pytest.raises(ValidationError, match="Remove the invisible control characters."):
+        PlainTextField().clean(text)

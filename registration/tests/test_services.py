@@ -148,27 +148,53 @@ class TestUpdateDetails:
             services.update_details(registration=confirmed_registration, details={"city": "Cuenca"})
         assert Registration.objects.get().city == "Quito"
 
-    def test_moving_into_a_full_category_is_refused(self, registration_settings):
-        CategoryQuotaFactory(settings=registration_settings, category="youth", places=1)
-        register(registration_settings, category="youth")
-        mayor = register(registration_settings, category="local_government")
-        with pytest.raises(RegistrationError) as refused:
-            services.update_details(registration=mayor, details={"category": "youth"})
-        assert refused.value.code == "quota_full"
-        assert Registration.objects.get(pk=mayor.pk).category == "local_government"
-
-    def test_a_waitlisted_participant_moving_to_a_category_with_room_is_promoted(self, registration_settings):
+    def test_participants_do_not_change_their_category(self, registration_settings):
         CategoryQuotaFactory(settings=registration_settings, category="youth", places=1)
         register(registration_settings, category="youth")
         waiting = register(registration_settings, category="youth")
-        services.update_details(registration=waiting, details={"category": "academia"})
-        assert status_of(waiting) == "confirmed"
-        assert kinds(waiting) == ["waitlisted", "promoted"]
+        services.update_details(registration=waiting, details={"category": "academia", "city": "Lima"})
+        stored = Registration.objects.get(pk=waiting.pk)
+        assert (stored.category, stored.city, stored.status) == ("youth", "Lima", "waitlisted")
 
     def test_a_cancelled_registration_cannot_be_edited(self, confirmed_registration):
         services.cancel_registration(registration=confirmed_registration)
         with pytest.raises(RegistrationError, match="declined or cancelled"):
             services.update_details(registration=confirmed_registration, details={"city": "Cuenca"})
+
+
+class TestChangeCategory:
+    def test_moving_a_place_into_a_full_category_is_refused(self, registration_settings):
+        CategoryQuotaFactory(settings=registration_settings, category="youth", places=1)
+        register(registration_settings, category="youth")
+        mayor = register(registration_settings, category="local_government")
+        assert services.category_change_refusal(mayor, "youth") == "The places for the category “Youth” are taken."
+        with pytest.raises(RegistrationError) as refused:
+            services.change_category(registration=mayor, category="youth")
+        assert refused.value.code == "quota_full"
+        assert Registration.objects.get(pk=mayor.pk).category == "local_government"
+
+    def test_a_waitlisted_participant_moved_to_a_category_with_room_is_promoted(self, registration_settings):
+        CategoryQuotaFactory(settings=registration_settings, category="youth", places=1)
+        register(registration_settings, category="youth")
+        waiting = register(registration_settings, category="youth")
+        services.change_category(registration=waiting, category="academia")
+        assert status_of(waiting) == "confirmed"
+        assert kinds(waiting) == ["waitlisted", "promoted"]
+
+    def test_moving_out_of_a_full_category_frees_its_place_for_the_waitlist(self, registration_settings):
+        CategoryQuotaFactory(settings=registration_settings, category="youth", places=1)
+        youth = register(registration_settings, category="youth")
+        waiting = register(registration_settings, category="youth")
+        services.change_category(registration=youth, category="civil_society")
+        assert (status_of(youth), status_of(waiting)) == ("confirmed", "confirmed")
+
+    def test_organizers_change_categories_after_registration_closes(
+        self, confirmed_registration, registration_settings
+    ):
+        registration_settings.opens_on, registration_settings.closes_on = date(2001, 1, 1), date(2001, 1, 2)
+        registration_settings.save()
+        services.change_category(registration=confirmed_registration, category="media")
+        assert Registration.objects.get().category == "media"
 
 
 class TestOrganizerDecisions:
@@ -428,3 +454,16 @@ class TestCapacityChanges:
         with django_capture_on_commit_callbacks(execute=True):
             room.delete()
         assert status_of(waiting) == "confirmed"
+
+    def test_a_session_made_a_plenary_drops_its_sign_ups(
+        self, confirmed_registration, parallel_session, django_capture_on_commit_callbacks
+    ):
+        services.session_sign_up(registration=confirmed_registration, session=parallel_session)
+        with django_capture_on_commit_callbacks(execute=True):
+            parallel_session.kind = Session.Kind.PLENARY
+            parallel_session.save()
+        assert not SessionSignup.objects.exists()
+        overlapping = SessionFactory(
+            forum=parallel_session.forum, start=parallel_session.start, end=parallel_session.end
+        )
+        assert services.session_sign_up(registration=confirmed_registration, session=overlapping).status == "confirmed"
