@@ -490,6 +490,37 @@ def test_leaving_a_session_asks_first_then_gives_the_seat_to_the_first_waitliste
     assert second.status == SessionSignup.Status.WAITLISTED
 
 
+def test_leaving_a_waitlist_says_it_is_the_waitlist_one_leaves(signed_in, confirmed_registration, parallel_session):
+    forum = parallel_session.forum
+    for _ in range(2):
+        SessionSignupFactory(session=parallel_session, registration=RegistrationFactory(forum=forum))
+    SessionSignupFactory(
+        session=parallel_session, registration=confirmed_registration, status=SessionSignup.Status.WAITLISTED
+    )
+    leave = session_url("registration:session-leave", parallel_session)
+
+    text = page_text(signed_in.get(leave).content)
+
+    assert f"Leave the waitlist of “{parallel_session.title}”" in text
+    assert f"Are you sure you want to leave the waitlist of “{parallel_session.title}”?" in text
+    assert "You are in position 1 on the session's waitlist" in text
+    assert "Yes, leave the waitlist" in text
+    assert "Leave a session" not in text and "Yes, leave the session" not in text
+
+    signed_in.post(leave)
+
+    assert not SessionSignup.objects.filter(registration=confirmed_registration).exists()
+
+
+def test_leaving_a_seat_says_it_is_the_session_one_leaves(signed_in, confirmed_registration, parallel_session):
+    SessionSignupFactory(session=parallel_session, registration=confirmed_registration)
+
+    text = page_text(signed_in.get(session_url("registration:session-leave", parallel_session)).content)
+
+    assert "Leave a session" in text and "Yes, leave the session" in text
+    assert "waitlist of" not in text
+
+
 def test_leaving_a_session_one_is_not_in_changes_nothing(signed_in, confirmed_registration, parallel_session):
     leave = session_url("registration:session-leave", parallel_session)
     message = f"You are not signed up for “{parallel_session.title}”."
@@ -712,7 +743,7 @@ def test_session_page_names_the_choice_at_the_same_time_instead_of_a_sign_up_but
 
     text = page_text(response.content)
     html = response.content.decode()
-    assert "Sign-up At the same time as your choice “Climate and mobility”" in text
+    assert "Sign-up At the same time as your choice “Climate and mobility”. Leave it first to choose this one." in text
     assert f'href="{session_url("sessions_app:session-detail", chosen)}"' in html
     assert session_url("registration:session-signup", parallel_session) not in html
     assert "Sign up" not in text.replace("Sign-up", "")
@@ -816,12 +847,71 @@ def test_programme_names_the_choice_at_the_same_time_instead_of_offering_a_sign_
 
     text = page_text(response.content)
     html = response.content.decode()
-    assert "Overlapping" in text and "At the same time as your choice “Chosen”" in text
-    assert "Staggered" in text and "At the same time as your choice “Waiting”" in text
+    assert (
+        "Overlapping" in text and "At the same time as your choice “Chosen”. Leave it first to choose this one." in text
+    )
+    assert (
+        "Staggered" in text and "At the same time as your choice “Waiting”. Leave it first to choose this one." in text
+    )
     assert text.count("At the same time as your choice") == 2
     for session in (overlapping, staggered):
         assert session_url("registration:session-signup", session) not in html
     assert session_url("registration:session-signup", after) in html
+
+
+@pytest.mark.parametrize(
+    ("status", "own_state"),
+    [
+        (SessionSignup.Status.CONFIRMED, "Signed up ✓ – Leave"),
+        (SessionSignup.Status.WAITLISTED, "Waitlisted (#1) – Leave"),
+    ],
+)
+def test_a_full_session_shows_its_own_seat_or_waitlist_place_without_the_full_badge(
+    signed_in, confirmed_registration, status, own_state
+):
+    forum = confirmed_registration.forum
+    full = SessionFactory(forum=forum, title="Only seat", capacity=1)
+    if status == SessionSignup.Status.WAITLISTED:
+        SessionSignupFactory(session=full, registration=RegistrationFactory(forum=forum))
+    SessionSignupFactory(session=full, registration=confirmed_registration, status=status)
+    other = RegistrationFactory(forum=forum)
+
+    programme = page_text(signed_in.get(url("sessions_app:programme", forum)).content)
+    page = page_text(signed_in.get(session_url("sessions_app:session-detail", full)).content)
+    signed_in.force_login(other.user)
+    others_programme = page_text(signed_in.get(url("sessions_app:programme", forum)).content)
+
+    assert f"Only seat {own_state}" in programme
+    assert f"Sign-up {own_state}" in page
+    for text in (programme, page):
+        assert "Full" not in text and "place left" not in text
+    assert "Only seat Full — waitlist open Join the waitlist" in others_programme
+
+
+def test_programme_puts_the_places_and_the_sign_up_control_in_the_session_card(signed_in, confirmed_registration):
+    forum = confirmed_registration.forum
+    session = SessionFactory(forum=forum, title="Small room", capacity=1)
+
+    html = signed_in.get(url("sessions_app:programme", forum)).content.decode()
+
+    card = html[html.index('<div class="programme-session card h-100">') :]
+    card = card[: card.index(f'id="signup-{session.slug}"')]
+    assert "Small room" in card
+    footer = card[card.index('<div class="card-footer programme-session-signup">') :]
+    assert "1 of 1 place left" in page_text(footer)
+    assert "</article>" not in footer  # the footer follows the card's body, inside the card's frame
+
+
+def test_programme_leaves_out_an_empty_card_footer(client):
+    forum = RegistrationSettingsFactory(opens_on=date(2019, 1, 1), closes_on=date(2019, 12, 31)).forum
+    SessionFactory(forum=forum, title="No limit")
+    SessionFactory(forum=forum, title="Limited", capacity=5)
+
+    html = client.get(url("sessions_app:programme", forum)).content.decode()
+
+    assert html.count('class="programme-session card h-100"') == 2
+    assert html.count("card-footer programme-session-signup") == 1
+    assert "5 of 5 places left" in page_text(html)
 
 
 def test_programme_invites_anonymous_visitors_to_register_while_registration_is_open(client, parallel_session):
