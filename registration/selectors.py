@@ -26,15 +26,20 @@ def registration_of(forum: Forum, user) -> Registration | None:
     """``user``'s registration for ``forum`` (any status) with its place in the waitlist.
 
     ``waitlist_position`` is 1 for the first waitlisted participant, None unless WAITLISTED.
-    Anonymous users have none. One query.
+    Anonymous users have none. One query, and a second for a waitlisted registration.
     """
     if not user.is_authenticated:
         return None
-    registration = (
-        Registration.objects.filter(forum=forum, user=user).annotate(rank=_waitlist_rank(Registration, "forum")).first()
-    )
+    registration = Registration.objects.filter(forum=forum, user=user).first()
     if registration is not None:
-        registration.waitlist_position = registration.rank if registration.status == "waitlisted" else None
+        registration.waitlist_position = None
+        if registration.status == Registration.Status.WAITLISTED:
+            registration.waitlist_position = (
+                Registration.objects.filter(pk=registration.pk)
+                .annotate(rank=_waitlist_rank(Registration, "forum"))
+                .values_list("rank", flat=True)
+                .get()
+            )
     return registration
 
 

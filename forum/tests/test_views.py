@@ -246,7 +246,7 @@ def test_forum_home_query_count_is_constant_for_visitors_and_participants(client
             assert client.get(forum_url("forum-home", page)).status_code == 200
 
     user = VerifiedUserFactory()
-    RegistrationFactory(forum=forum, user=user, status=Registration.Status.WAITLISTED)
+    RegistrationFactory(forum=forum, user=user)
     client.force_login(user)
     for page in (forum, bare):
         with django_assert_num_queries(FORUM_HOME_QUERIES + SIGNED_IN_QUERIES):
