@@ -5,22 +5,31 @@ forms of sessions and agenda items run with that zone activated, and the change 
 format each row's times with its forum's zone. Validation lives in the models'
 ``clean()`` and in ``sessions_app.forms``; nothing here changes data by itself.
 Autocomplete fields use ``forum.admin.KeyCheckingAutocompleteMixin``'s widgets.
+
+Generated PDF documents are read-only here: organizers see their status and errors,
+download a ready one, and "regenerate" selected ones (``services.document_retry``).
 """
 
 from contextlib import nullcontext
 from datetime import date, datetime, time, timedelta
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Q
+from django.http import FileResponse, Http404
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.text import Truncator
 
 from forum.admin import KeyCheckingAutocompleteMixin, SafeChangesMixin
 from forum.models import Forum
+from sessions_app.document_views import content_disposition, subject_title
 from sessions_app.forms import (
     AgendaItemAdminForm,
     AgendaItemInlineFormSet,
@@ -29,7 +38,17 @@ from sessions_app.forms import (
     SessionOrganizerInlineFormSet,
     SpeakerRoleInlineFormSet,
 )
-from sessions_app.models import AgendaItem, KeyQuestion, Reference, Session, SessionOrganizer, SpeakerRole, Theme
+from sessions_app.models import (
+    AgendaItem,
+    GeneratedDocument,
+    KeyQuestion,
+    Reference,
+    Session,
+    SessionOrganizer,
+    SpeakerRole,
+    Theme,
+)
+from sessions_app.services import document_retry
 
 TIME_FIELDS = ("start", "end")
 CAPACITY_HELP = (
@@ -342,3 +361,129 @@ class AgendaItemAdmin(SafeChangesMixin, KeyCheckingAutocompleteMixin, ForumTimeZ
     @admin.display(description="time (forum time)", ordering="start")
     def times(self, item: AgendaItem) -> str:
         return local_day_and_times(item.start, item.end, item.session.forum)[1]
+
+
+ERROR_EXCERPT_CHARACTERS = 80
+
+
+def _timestamp(moment: datetime) -> str:
+    """``moment`` (aware) in the current time zone, e.g. "Wed 22 Jan 2020 14:03:05"."""
+    return date_format(timezone.localtime(moment), "D j M Y H:i:s")
+
+
+@admin.register(GeneratedDocument)
+class GeneratedDocumentAdmin(admin.ModelAdmin):
+    """Generated PDFs, read-only: status, timings and errors, a download link, and "regenerate".
+
+    Nothing can be added, edited or deleted here. The "regenerate" action needs the
+    change permission on generated documents; the download needs the view permission.
+    """
+
+    list_display = [
+        "__str__",
+        "kind",
+        "forum",
+        "session",
+        "status",
+        "render_time",
+        "created",
+        "updated",
+        "error_excerpt",
+        "download",
+    ]
+    list_filter = ["kind", "status", "forum"]
+    list_select_related = ["forum", "session"]
+    ordering = ["-created_at"]
+    actions = ["regenerate"]
+    fields = [
+        "kind",
+        "forum",
+        "session",
+        "status",
+        "content_hash",
+        "file",
+        "render_seconds",
+        "render_started_at",
+        "created_at",
+        "updated_at",
+        "error",
+    ]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_regenerate_permission(self, request) -> bool:
+        """Whether ``request.user`` may regenerate documents: the change permission on them."""
+        opts = self.opts
+        return request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
+
+    def get_urls(self):
+        download = path(
+            "<path:object_id>/download/",
+            self.admin_site.admin_view(self.download_view),
+            name=f"{self.opts.app_label}_{self.opts.model_name}_download",
+        )
+        return [download, *super().get_urls()]
+
+    def download_view(self, request, object_id: str) -> FileResponse:
+        """The PDF of READY document ``object_id`` as an attachment. 404 if it is not ready or its
+        file is missing; 403 without the view permission."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        document = self.get_object(request, unquote(object_id))
+        if (
+            document is None
+            or document.status != GeneratedDocument.Status.READY
+            or not document.file
+            or not document.file.storage.exists(document.file.name)
+        ):
+            raise Http404("This document has no PDF to download.")
+        response = FileResponse(document.file.open("rb"), content_type="application/pdf")
+        response["Content-Disposition"] = content_disposition(subject_title(document.forum, document.session))
+        return response
+
+    @admin.action(description="Regenerate selected documents", permissions=["regenerate"])
+    def regenerate(self, request, queryset) -> None:
+        """Queue the selected documents for rendering again, READY ones included (their file is
+        replaced); documents being rendered right now by a live worker are left alone."""
+        queued = busy = 0
+        with transaction.atomic():
+            for document in queryset.select_related(None):
+                if document_retry(document=document, force=True).status == GeneratedDocument.Status.QUEUED:
+                    queued += 1
+                else:
+                    busy += 1
+        self.message_user(request, f"{queued} document(s) queued for rendering again.", messages.SUCCESS)
+        if busy:
+            self.message_user(
+                request, f"{busy} document(s) being rendered right now were left alone.", messages.WARNING
+            )
+
+    @admin.display(description="render time", ordering="render_seconds")
+    def render_time(self, document: GeneratedDocument) -> str:
+        return "—" if document.render_seconds is None else f"{document.render_seconds:.2f} s"
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, document: GeneratedDocument) -> str:
+        return _timestamp(document.created_at)
+
+    @admin.display(description="updated", ordering="updated_at")
+    def updated(self, document: GeneratedDocument) -> str:
+        return _timestamp(document.updated_at)
+
+    @admin.display(description="error")
+    def error_excerpt(self, document: GeneratedDocument) -> str:
+        return Truncator(document.error).chars(ERROR_EXCERPT_CHARACTERS)
+
+    @admin.display(description="PDF")
+    def download(self, document: GeneratedDocument) -> str:
+        if document.status != GeneratedDocument.Status.READY or not document.file:
+            return "—"
+        url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_download", args=[document.pk])
+        return format_html('<a href="{}">Download</a>', url)

@@ -4,7 +4,7 @@ Each printed subject has one stable URL: ``<forum>/programme.pdf`` and
 ``<forum>/sessions/<slug>/agenda.pdf``. A GET never waits on WeasyPrint: it asks
 ``services.document_request`` for the document of the current content and sends the
 stored file if it is ready, or redirects to that document's status page. A POST retries
-the current document when rendering failed or has been pending too long.
+the current document when rendering failed, has been queued too long or is stuck.
 
 A document row can be deleted while a visitor waits on it (superseded by the document of
 a newer edit, or replaced), but the subject's URL always resolves to the current
@@ -32,12 +32,12 @@ from django.views.generic.base import TemplateResponseMixin
 
 from forum.models import Forum
 from sessions_app.models import GeneratedDocument, Session
-from sessions_app.services import document_request, document_retry
+from sessions_app.services import document_request, document_retry, is_stuck
 
 STATUS_REFRESH_SECONDS = 2
-# A render takes seconds; a row still pending after this long has probably lost its
-# task (e.g. a worker restart), so its status page offers a retry.
-PENDING_RETRY_AFTER = timedelta(minutes=2)
+# A render takes seconds; a row still queued after this long has probably lost its
+# task message (e.g. a broker restart), so its status page offers a retry.
+QUEUED_RETRY_AFTER = timedelta(minutes=2)
 # Bytes of a download file name in UTF-8, ".pdf" included (file systems allow 255).
 FILENAME_MAX_BYTES = 150
 
@@ -81,7 +81,9 @@ class SubjectPdfView(SubjectMixin, View):
 
 @method_decorator(never_cache, name="dispatch")
 class DocumentStatusView(SubjectMixin, TemplateResponseMixin, View):
-    """Where document ``pk`` stands: preparing (refreshes itself), ready (download) or failed (retry).
+    """Where document ``pk`` stands: queued or rendering (refreshes itself, with a progress bar
+    and, while rendering, the seconds since the render started), ready (download) or
+    failed (retry).
 
     Refreshes, downloads and retries go to the subject's URL, and so does a redirect
     (302) if the subject has no document ``pk`` (see the module docstring).
@@ -94,28 +96,39 @@ class DocumentStatusView(SubjectMixin, TemplateResponseMixin, View):
         document = GeneratedDocument.objects.filter(forum=self.forum, session=self.session, pk=kwargs["pk"]).first()
         if document is None:
             return HttpResponseRedirect(url)
+        in_progress = document.status in (GeneratedDocument.Status.QUEUED, GeneratedDocument.Status.RENDERING)
         response = self.render_to_response(
             {
                 "forum": self.forum,
                 "document": document,
-                "subject_title": _subject_title(self.forum, self.session),
+                "subject_title": subject_title(self.forum, self.session),
                 "subject_url": url,
                 "refresh_seconds": STATUS_REFRESH_SECONDS,
+                "in_progress": in_progress,
+                "rendering_seconds": _rendering_seconds(document),
                 "offer_retry": retry_offered(document),
             }
         )
-        if document.status == GeneratedDocument.Status.PENDING:
+        if in_progress:
             response["Refresh"] = f"{STATUS_REFRESH_SECONDS};url={url}"
         return response
 
 
 def retry_offered(document: GeneratedDocument) -> bool:
-    """Whether ``document`` may be queued again: it failed, or has been pending for ``PENDING_RETRY_AFTER``."""
-    if document.status == GeneratedDocument.Status.FAILED:
+    """Whether ``document`` may be queued again: it failed, has been queued for longer than
+    ``QUEUED_RETRY_AFTER``, or is stuck rendering (``services.is_stuck``)."""
+    if document.status == GeneratedDocument.Status.FAILED or is_stuck(document):
         return True
-    return document.status == GeneratedDocument.Status.PENDING and (
-        timezone.now() - document.updated_at > PENDING_RETRY_AFTER
+    return document.status == GeneratedDocument.Status.QUEUED and (
+        timezone.now() - document.updated_at > QUEUED_RETRY_AFTER
     )
+
+
+def _rendering_seconds(document: GeneratedDocument) -> int | None:
+    """Whole seconds since ``document``'s render started, if it is RENDERING with a start time; else None."""
+    if document.status != GeneratedDocument.Status.RENDERING or document.render_started_at is None:
+        return None
+    return max(0, int((timezone.now() - document.render_started_at).total_seconds()))
 
 
 def subject_url(forum: Forum, session: Session | None) -> str:
@@ -136,7 +149,7 @@ def _file_or_status(document: GeneratedDocument) -> HttpResponse:
     if document.status != GeneratedDocument.Status.READY:
         return HttpResponseRedirect(_status_url(document))
     response = FileResponse(document.file.open("rb"), content_type="application/pdf")
-    response["Content-Disposition"] = content_disposition(_subject_title(document.forum, document.session))
+    response["Content-Disposition"] = content_disposition(subject_title(document.forum, document.session))
     return response
 
 
@@ -146,7 +159,7 @@ def _status_url(document: GeneratedDocument) -> str:
     return reverse("documents:document-status", kwargs=kwargs)
 
 
-def _subject_title(forum: Forum, session: Session | None) -> str:
+def subject_title(forum: Forum, session: Session | None) -> str:
     """What a document prints, e.g. "Agenda — <session title>" or "Programme — <forum title>"."""
     if session is not None:
         return f"Agenda — {session.title}"

@@ -476,6 +476,10 @@ class GeneratedDocument(models.Model):
     ``content_hash`` is the SHA-256 of the HTML the PDF was (or will be) rendered from;
     while the content is unchanged the stored file is served again, and a change makes
     a new row (and file). ``session`` is empty for the programme.
+
+    ``status`` moves QUEUED → RENDERING → READY or FAILED (see ``sessions_app.services``);
+    ``render_started_at`` is when the current or last render began, so that a render
+    left RENDERING by a worker that died can be told apart and queued again.
     """
 
     class Kind(models.TextChoices):
@@ -483,7 +487,8 @@ class GeneratedDocument(models.Model):
         SESSION_AGENDA = "session_agenda", "Session agenda"
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Being prepared"
+        QUEUED = "queued", "Queued"
+        RENDERING = "rendering", "Being rendered"
         READY = "ready", "Ready"
         FAILED = "failed", "Failed"
 
@@ -491,10 +496,11 @@ class GeneratedDocument(models.Model):
     session = models.ForeignKey(Session, null=True, blank=True, on_delete=models.CASCADE, related_name="documents")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     content_hash = models.CharField(max_length=64)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     file = models.FileField(upload_to="documents/%Y/%m/", blank=True)
     error = models.TextField(blank=True)
     render_seconds = models.FloatField(null=True, blank=True)
+    render_started_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

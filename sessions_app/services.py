@@ -6,16 +6,26 @@ SHA-256 of the HTML it prints. Requests never wait on WeasyPrint: ``document_req
 returns the stored document or queues its rendering (Celery task
 ``sessions_app.document_render``) after the transaction commits; ``document_render``
 runs in the worker.
+
+A row's status moves QUEUED → RENDERING → READY or FAILED. A worker claims a row by
+setting it RENDERING with ``render_started_at`` in one conditional UPDATE, so two
+workers never render the same row at once. A row RENDERING for longer than
+``STALE_RENDER_SECONDS`` was left by a worker that died (or was killed at the task's
+hard time limit): it counts as stuck, another worker may claim it, and
+``document_request``, ``document_retry`` and ``requeue_stuck_documents`` queue it again.
 """
 
 import hashlib
 import logging
 import time
+from datetime import datetime, timedelta
 from functools import partial
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.text import slugify
 
 from forum.models import Forum
@@ -25,7 +35,15 @@ from sessions_app.models import GeneratedDocument, Session
 logger = logging.getLogger(__name__)
 
 ERROR_MAX_LENGTH = 500
-STORAGE_STEM_LENGTH = 61  # + "-" + 12 hex digits + ".pdf" = 78 characters
+# + "-" + 12 hex digits + ".pdf" = 70 characters; a storage that keeps an existing file of
+# that name (a re-render of the same content) appends "_" + 7 characters: 78 at most.
+STORAGE_STEM_LENGTH = 53
+RENDER_SOFT_TIME_LIMIT_SECONDS = 120
+"""Seconds after which the render task is interrupted and its document stored FAILED."""
+RENDER_TIME_LIMIT_SECONDS = 150
+"""Seconds after which the worker process running the render task is killed."""
+STALE_RENDER_SECONDS = 2 * RENDER_TIME_LIMIT_SECONDS
+"""Seconds after which a row still RENDERING is stuck: no live worker can still be rendering it."""
 
 
 def document_request(*, forum: Forum, session: Session | None = None) -> GeneratedDocument:
@@ -33,8 +51,9 @@ def document_request(*, forum: Forum, session: Session | None = None) -> Generat
 
     Renders the current HTML (a few queries, no PDF) and hashes it. Returns, in order:
     the READY document with that hash (if its file has gone from storage, it is set
-    PENDING and queued again); else the existing PENDING or FAILED row with that
-    hash (a FAILED one is not re-queued: see ``document_retry``); else a new PENDING row,
+    QUEUED and queued again); else the existing QUEUED, RENDERING or FAILED row with that
+    hash (a stuck RENDERING one, see ``is_stuck``, is set QUEUED and queued again; a
+    FAILED one is not: see ``document_retry``); else a new QUEUED row,
     whose rendering is queued with ``transaction.on_commit`` (so a worker never looks
     for a row that is not committed; outside a transaction it is queued at once, and
     with eager Celery rendered before this returns, the returned instance then being
@@ -57,27 +76,75 @@ def document_request(*, forum: Forum, session: Session | None = None) -> Generat
         document, created = GeneratedDocument.objects.get(**subject), False
     if created:
         transaction.on_commit(partial(_queue_render, document.pk))
+    elif is_stuck(document):
+        return _requeue(document)
     return document
 
 
-def document_retry(*, document: GeneratedDocument) -> GeneratedDocument:
-    """Queue ``document`` for rendering again (after a failure, or a render that never finished).
+def document_retry(*, document: GeneratedDocument, force: bool = False) -> GeneratedDocument:
+    """Queue ``document`` for rendering again and return it.
 
-    Sets it PENDING with no error, saves those fields and queues the render task with
-    ``transaction.on_commit``. A READY document is returned unchanged (nothing queued).
-    The render re-reads the current content, so an edit made since the failure is
-    printed too.
+    Sets it QUEUED with no error and no ``render_started_at``, saves those fields and
+    queues the render task with ``transaction.on_commit``. That is done for a FAILED or
+    QUEUED document, a stuck RENDERING one (``is_stuck``) and, with ``force=True`` (the
+    admin's "regenerate"), a READY one too: its render then replaces the file even if
+    the content is unchanged. Otherwise (READY without ``force``, or RENDERING by a live
+    worker) ``document`` is returned unchanged and nothing is queued. The render re-reads
+    the current content, so an edit made since is printed too.
     """
-    if document.status == GeneratedDocument.Status.READY:
+    Status = GeneratedDocument.Status
+    if document.status == Status.RENDERING and not is_stuck(document):
+        return document
+    if document.status == Status.READY and not force:
         return document
     return _requeue(document)
 
 
+def requeue_stuck_documents() -> int:
+    """Queue every stuck document (``is_stuck``) for rendering again; return how many.
+
+    Meant to run periodically (``manage.py requeue_stuck_documents`` from cron or Celery
+    beat). The rows are locked, set QUEUED with no error and no ``render_started_at`` in
+    one transaction, and their render tasks are sent after it commits.
+    """
+    with transaction.atomic():
+        stuck = list(
+            GeneratedDocument.objects.select_for_update().filter(_stuck_renders()).values_list("pk", flat=True)
+        )
+        GeneratedDocument.objects.filter(pk__in=stuck).update(
+            status=GeneratedDocument.Status.QUEUED, error="", render_started_at=None, updated_at=timezone.now()
+        )
+        for document_id in stuck:
+            transaction.on_commit(partial(_queue_render, document_id))
+    if stuck:
+        logger.warning("Re-queued %d stuck document render(s): %s.", len(stuck), stuck)
+    return len(stuck)
+
+
+def is_stuck(document: GeneratedDocument, *, now: datetime | None = None) -> bool:
+    """Whether ``document`` is RENDERING since more than ``STALE_RENDER_SECONDS`` before ``now``
+    (default: the current time), i.e. its worker died; a RENDERING row without a start time
+    counts as stuck too."""
+    if document.status != GeneratedDocument.Status.RENDERING:
+        return False
+    started = document.render_started_at
+    return started is None or started < (now or timezone.now()) - timedelta(seconds=STALE_RENDER_SECONDS)
+
+
+def _stuck_renders(now: datetime | None = None) -> Q:
+    """The condition of ``is_stuck`` as a filter on ``GeneratedDocument`` rows."""
+    cutoff = (now or timezone.now()) - timedelta(seconds=STALE_RENDER_SECONDS)
+    return Q(status=GeneratedDocument.Status.RENDERING) & (
+        Q(render_started_at__isnull=True) | Q(render_started_at__lt=cutoff)
+    )
+
+
 def _requeue(document: GeneratedDocument) -> GeneratedDocument:
-    """Set ``document`` PENDING with no error and queue its render on commit."""
-    document.status = GeneratedDocument.Status.PENDING
+    """Set ``document`` QUEUED with no error and no start time, and queue its render on commit."""
+    document.status = GeneratedDocument.Status.QUEUED
     document.error = ""
-    document.save(update_fields=["status", "error", "updated_at"])
+    document.render_started_at = None
+    document.save(update_fields=["status", "error", "render_started_at", "updated_at"])
     transaction.on_commit(partial(_queue_render, document.pk))
     return document
 
@@ -85,29 +152,75 @@ def _requeue(document: GeneratedDocument) -> GeneratedDocument:
 def document_render(*, document_id: int) -> GeneratedDocument:
     """Render document ``document_id`` to PDF, store the file and mark it READY (run by the task).
 
+    First claims the row: one conditional UPDATE sets it RENDERING with
+    ``render_started_at`` = now, only if it is QUEUED or stuck (``is_stuck``); in the
+    worker (autocommit) that is committed before WeasyPrint starts. A row that cannot be
+    claimed (READY, FAILED, or RENDERING by another live worker) is returned unchanged,
+    without rendering.
+
     Re-reads the subject's current content. If it changed since the request, the current
     content is printed and the row takes its hash, unless another row holds that hash
     (or takes it while this one renders): this row is then obsolete, it is deleted and
-    that other row is returned (its own task renders it). A READY row is returned
-    unchanged, and so is the row if a concurrent render of it finished first.
+    that other row is returned (its own task renders it). If a concurrent render of the
+    row (one that claimed it as stuck) finished first, its result is kept.
 
     Side effects: writes the PDF through the default storage under an ASCII name such as
     ``documents/2020/01/quito-2020-<session-slug>-agenda-<hash12>.pdf``; saves ``file``,
     ``content_hash``, ``status``, ``error`` and ``render_seconds`` (wall-clock seconds of
     HTML and PDF rendering, from ``time.perf_counter``); deletes the older documents of
     the same subject. That final write is one transaction holding the row's lock; the
-    files of deleted rows are removed from storage after it commits (by the
-    ``post_delete`` receiver in ``sessions_app.signals``).
+    row's previous file (a forced re-render) and the files of deleted rows are removed
+    from storage after it commits (the latter by the ``post_delete`` receiver in
+    ``sessions_app.signals``).
 
     Errors: an exception while rendering (template or WeasyPrint) is logged and stored
-    as FAILED with a short message, and the FAILED row is returned; database errors
-    propagate (the task retries the transient ones). Raises
-    ``GeneratedDocument.DoesNotExist`` if the row is gone, before or during the render
-    (its new file is then removed).
+    as FAILED with a short message, and so is ``SoftTimeLimitExceeded`` (the task's soft
+    time limit) anywhere in the render; the FAILED row is returned. Database errors
+    propagate (the task retries the transient ones) after the row is set QUEUED again,
+    so that the retry can claim it. Raises ``GeneratedDocument.DoesNotExist`` if the row
+    is gone, before or during the render (its new file is then removed).
     """
+    claimed = _claim(document_id)
     document = GeneratedDocument.objects.select_related("forum", "session").get(pk=document_id)
-    if document.status == GeneratedDocument.Status.READY:
+    if not claimed:
+        logger.info("Document %s is %s; not rendering it.", document_id, document.status)
         return document
+    try:
+        return _render_claimed(document)
+    except SoftTimeLimitExceeded as error:
+        return _store_failed(document, error)
+    except DatabaseError:
+        _release(document)
+        raise
+
+
+def _claim(document_id: int) -> bool:
+    """Set row ``document_id`` RENDERING since now if it is QUEUED or stuck; True if it was."""
+    now = timezone.now()
+    claimable = Q(status=GeneratedDocument.Status.QUEUED) | _stuck_renders(now)
+    return bool(
+        GeneratedDocument.objects.filter(claimable, pk=document_id).update(
+            status=GeneratedDocument.Status.RENDERING, render_started_at=now, error="", updated_at=now
+        )
+    )
+
+
+def _release(document: GeneratedDocument) -> None:
+    """Set ``document`` QUEUED again if it is still RENDERING, so that a retry of the task can claim it.
+
+    A database error here is logged and swallowed (the caller is already propagating
+    one): the row then stays RENDERING until it is stuck and queued again.
+    """
+    try:
+        GeneratedDocument.objects.filter(pk=document.pk, status=GeneratedDocument.Status.RENDERING).update(
+            status=GeneratedDocument.Status.QUEUED, render_started_at=None, updated_at=timezone.now()
+        )
+    except DatabaseError:
+        logger.exception("Could not set document %s queued again after a database error.", document.pk)
+
+
+def _render_claimed(document: GeneratedDocument) -> GeneratedDocument:
+    """Render ``document`` (claimed RENDERING by this worker) and store it; see ``document_render``."""
     content = _load_content(forum=document.forum, session_id=document.session_id)
     started = time.perf_counter()
     try:
@@ -130,7 +243,7 @@ def document_render(*, document_id: int) -> GeneratedDocument:
     except IntegrityError:
         document.file.delete(save=False)
         return _supersede(document, _subject_documents(document).get(content_hash=content_hash))
-    except GeneratedDocument.DoesNotExist:
+    except (GeneratedDocument.DoesNotExist, SoftTimeLimitExceeded):
         document.file.delete(save=False)
         raise
 
@@ -141,14 +254,18 @@ def _store_ready(document: GeneratedDocument, *, content_hash: str, render_secon
     One transaction that locks the row first: ``DoesNotExist`` if it was deleted
     meanwhile; if a concurrent render already made it READY, that result is kept and
     the new file removed after commit. ``IntegrityError`` means a concurrent request
-    took ``content_hash`` first. Older rows are deleted in the transaction (their files
-    go after commit, see ``sessions_app.signals``).
+    took ``content_hash`` first. The row's previous file, if it had one under another
+    name (a forced re-render), is removed after commit; older rows are deleted in the
+    transaction (their files go after commit, see ``sessions_app.signals``).
     """
+    storage = document.file.storage
     with transaction.atomic():
         locked = GeneratedDocument.objects.select_for_update().get(pk=document.pk)
         if locked.status == GeneratedDocument.Status.READY:
-            transaction.on_commit(partial(document.file.storage.delete, document.file.name))
+            transaction.on_commit(partial(storage.delete, document.file.name))
             return locked
+        if locked.file and locked.file.name != document.file.name:
+            transaction.on_commit(partial(storage.delete, locked.file.name))
         document.content_hash = content_hash
         document.status = GeneratedDocument.Status.READY
         document.error = ""
@@ -160,11 +277,17 @@ def _store_ready(document: GeneratedDocument, *, content_hash: str, render_secon
 
 
 def _store_failed(document: GeneratedDocument, error: Exception) -> GeneratedDocument:
-    """Log ``error`` with its traceback and save ``document`` as FAILED with a short message."""
+    """Log ``error`` with its traceback and save ``document`` as FAILED with a short message
+    (at most ``ERROR_MAX_LENGTH`` characters; for ``SoftTimeLimitExceeded``, the time limit)."""
     # The worker must survive a document it cannot print: record why and carry on.
     logger.error("Rendering document %s (%s) failed.", document.pk, document.kind, exc_info=error)
     document.status = GeneratedDocument.Status.FAILED
-    document.error = f"{type(error).__name__}: {error}"[:ERROR_MAX_LENGTH]
+    if isinstance(error, SoftTimeLimitExceeded):
+        document.error = (
+            f"Rendering took longer than the time limit of {RENDER_SOFT_TIME_LIMIT_SECONDS} seconds and was stopped."
+        )
+    else:
+        document.error = f"{type(error).__name__}: {error}"[:ERROR_MAX_LENGTH]
     document.save(update_fields=["status", "error", "updated_at"])
     return document
 
@@ -213,8 +336,9 @@ def _content_hash(html: str) -> str:
 def _storage_name(document: GeneratedDocument, content_hash: str) -> str:
     """An ASCII file name for the PDF: slugs of the forum and session, kind and hash prefix.
 
-    At most 78 characters, so that with ``upload_to`` ("documents/YYYY/MM/", 18) it fits
-    the field's 100 and the storage never truncates it.
+    At most 70 characters, so that with ``upload_to`` ("documents/YYYY/MM/", 18) and the
+    "_" + 7 characters a storage appends when the name is taken (a re-render of the
+    same content), it fits the field's 100 and the storage never truncates it.
     """
     kind = "agenda" if document.session_id else "programme"
     subject = f"{document.forum.slug} {document.session.slug}" if document.session_id else document.forum.slug

@@ -23,6 +23,8 @@ logger = logging.getLogger(__name__)
     retry_backoff=True,
     max_retries=3,
     ignore_result=True,
+    soft_time_limit=services.RENDER_SOFT_TIME_LIMIT_SECONDS,
+    time_limit=services.RENDER_TIME_LIMIT_SECONDS,
 )
 def document_render_task(document_id: int) -> None:
     """Render the PDF of ``GeneratedDocument`` ``document_id`` (see ``services.document_render``).
@@ -30,6 +32,12 @@ def document_render_task(document_id: int) -> None:
     Returns quietly if the row no longer exists (it was superseded or its subject
     deleted). A failed render is stored on the row, not raised; lost database
     connections are retried up to 3 times with exponential backoff.
+
+    Time limits (in a worker; eager runs have none): after
+    ``services.RENDER_SOFT_TIME_LIMIT_SECONDS`` (120 s) ``SoftTimeLimitExceeded`` interrupts
+    the render, which stores the row FAILED with that limit in its error; after
+    ``services.RENDER_TIME_LIMIT_SECONDS`` (150 s) the worker process is killed, and the
+    row left RENDERING is queued again once stuck (``services.STALE_RENDER_SECONDS``).
     """
     try:
         services.document_render(document_id=document_id)

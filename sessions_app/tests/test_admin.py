@@ -4,18 +4,31 @@ Times are posted as an organizer types them, in the forum's zone (America/Guayaq
 UTC−5): 14:00 posted is 19:00 UTC stored.
 """
 
+import re
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from forum.models import Organization, Person, Room
 from forum.tests.factories import ForumFactory, OrganizationFactory, PersonFactory, RoomFactory
-from sessions_app.models import AgendaItem, KeyQuestion, Reference, Session, SessionOrganizer, SpeakerRole
+from sessions_app.models import (
+    AgendaItem,
+    GeneratedDocument,
+    KeyQuestion,
+    Reference,
+    Session,
+    SessionOrganizer,
+    SpeakerRole,
+)
+from sessions_app.services import document_request
 from sessions_app.tests.factories import AgendaItemFactory, SessionFactory, SpeakerRoleFactory, quito_time
+from sessions_app.tests.pdf_support import pdf_text
 
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 
@@ -1167,3 +1180,114 @@ def test_a_nul_character_in_the_query_string_is_a_bad_request(admin_client, quit
 
     assert response.status_code == 400
     assert b"A NUL character" in response.content
+
+
+# Generated documents: read-only list, download, regenerate.
+
+
+def rendered_agenda(session, capture) -> GeneratedDocument:
+    """``session``'s agenda rendered and stored (``capture``: ``django_capture_on_commit_callbacks``)."""
+    with capture(execute=True):
+        document = document_request(forum=session.forum, session=session)
+    document.refresh_from_db()
+    return document
+
+
+def stored_document(session, content_hash: str, **fields) -> GeneratedDocument:
+    return GeneratedDocument.objects.create(
+        forum=session.forum,
+        session=session,
+        kind=GeneratedDocument.Kind.SESSION_AGENDA,
+        content_hash=content_hash,
+        **fields,
+    )
+
+
+def test_generated_document_list_shows_status_times_errors_and_download(
+    admin_client, quito_session, django_capture_on_commit_callbacks
+):
+    ready = rendered_agenda(quito_session, django_capture_on_commit_callbacks)
+    stored_document(quito_session, "b" * 64, status=GeneratedDocument.Status.FAILED, error="OSError: " + "x" * 200)
+
+    response = admin_client.get(reverse("admin:sessions_app_generateddocument_changelist"))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Session agenda" in html
+    assert quito_session.title in html
+    assert "Ready" in html and "Failed" in html
+    assert f"{ready.render_seconds:.2f} s" in html
+    assert "OSError: xxx" in html and "x" * 100 not in html
+    download = reverse("admin:sessions_app_generateddocument_download", args=[ready.pk])
+    assert f'href="{download}"' in html
+    assert re.search(r"\w{3} \d{1,2} \w{3} \d{4} \d{2}:\d{2}:\d{2}", html)
+    assert "Regenerate selected documents" in html
+    assert reverse("admin:sessions_app_generateddocument_add") not in html
+    file_response = admin_client.get(download)
+    assert file_response.status_code == 200
+    assert "María Fernanda Garcés" in pdf_text(b"".join(file_response.streaming_content))
+
+
+def test_generated_document_list_filters_by_status(admin_client, quito_session):
+    stored_document(quito_session, "a" * 64, status=GeneratedDocument.Status.FAILED, error="boom")
+    queued = stored_document(quito_session, "b" * 64)
+
+    response = admin_client.get(reverse("admin:sessions_app_generateddocument_changelist"), {"status__exact": "queued"})
+
+    assert list(response.context["cl"].result_list) == [queued]
+
+
+def test_generated_document_is_read_only(admin_client, quito_session):
+    document = stored_document(quito_session, "a" * 64)
+
+    assert admin_client.get(reverse("admin:sessions_app_generateddocument_add")).status_code == 403
+    page = admin_client.get(reverse("admin:sessions_app_generateddocument_change", args=[document.pk]))
+    assert page.status_code == 200
+    assert 'name="_save"' not in page.content.decode()
+    not_ready = reverse("admin:sessions_app_generateddocument_download", args=[document.pk])
+    assert admin_client.get(not_ready).status_code == 404
+
+
+def test_generated_document_list_query_count_does_not_grow_with_rows(admin_client, quito_session):
+    url = reverse("admin:sessions_app_generateddocument_changelist")
+    stored_document(quito_session, "a" * 64)
+    admin_client.get(url)
+    with CaptureQueriesContext(connection) as one_row:
+        admin_client.get(url)
+    other = SessionFactory()
+    stored_document(other, "b" * 64, status=GeneratedDocument.Status.FAILED, error="boom")
+    stored_document(other, "c" * 64, status=GeneratedDocument.Status.RENDERING)
+    GeneratedDocument.objects.create(forum=other.forum, kind=GeneratedDocument.Kind.PROGRAMME, content_hash="d" * 64)
+    with CaptureQueriesContext(connection) as more_rows:
+        response = admin_client.get(url)
+
+    assert response.context["cl"].result_count == 4
+    assert len(more_rows) == len(one_row)
+
+
+def test_regenerate_action_renders_a_ready_document_again_into_a_new_file(
+    admin_client, quito_session, django_capture_on_commit_callbacks
+):
+    document = rendered_agenda(quito_session, django_capture_on_commit_callbacks)
+    old_file = document.file.name
+    busy = stored_document(
+        quito_session, "b" * 64, status=GeneratedDocument.Status.RENDERING, render_started_at=timezone.now()
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            reverse("admin:sessions_app_generateddocument_changelist"),
+            {"action": "regenerate", "_selected_action": [document.pk, busy.pk]},
+            follow=True,
+        )
+
+    messages = [str(message) for message in response.context["messages"]]
+    assert "1 document(s) queued for rendering again." in messages
+    assert "1 document(s) being rendered right now were left alone." in messages
+    document.refresh_from_db()
+    assert document.status == GeneratedDocument.Status.READY
+    assert document.file.name != old_file
+    assert default_storage.exists(document.file.name)
+    assert not default_storage.exists(old_file)
+    assert "María Fernanda Garcés" in pdf_text(document.file.read())
+    assert GeneratedDocument.objects.get(pk=busy.pk).status == GeneratedDocument.Status.RENDERING

@@ -8,6 +8,7 @@ from urllib.parse import unquote
 import pytest
 from django.core.files.base import ContentFile
 from django.urls import clear_url_caches, reverse
+from django.utils import timezone
 
 from forum import urls as root_urls
 from forum.tests.factories import ForumFactory, UserFactory
@@ -46,7 +47,7 @@ def status_url(document: GeneratedDocument) -> str:
 
 @pytest.fixture
 def queued(monkeypatch) -> list[int]:
-    """Ids sent to the render task; the task itself does not run (the PDF stays pending)."""
+    """Ids sent to the render task; the task itself does not run (the PDF stays queued)."""
     sent: list[int] = []
     monkeypatch.setattr(document_render_task, "delay", sent.append)
     return sent
@@ -81,20 +82,20 @@ def filename_parameters(header: str) -> tuple[str, str]:
     return match.group(1), unquote(match.group(2), errors="strict")
 
 
-# Pending: redirect to a status page that refreshes itself.
+# Queued or rendering: redirect to a status page that refreshes itself.
 
 
-def test_agenda_pdf_redirects_to_the_status_page_while_pending(client, quito_session, queued):
+def test_agenda_pdf_redirects_to_the_status_page_while_queued(client, quito_session, queued):
     response = client.get(agenda_url(quito_session))
 
     document = GeneratedDocument.objects.get()
     assert response.status_code == 302
     assert response["Location"] == status_url(document)
     assert response["Location"] == f"{agenda_url(quito_session)}/status/{document.pk}/"
-    assert document.status == Status.PENDING
+    assert document.status == Status.QUEUED
 
 
-def test_status_page_refreshes_itself_while_pending(client, quito_session, queued):
+def test_status_page_refreshes_itself_while_queued(client, quito_session, queued):
     status_url = client.get(agenda_url(quito_session))["Location"]
 
     response = client.get(status_url)
@@ -104,20 +105,51 @@ def test_status_page_refreshes_itself_while_pending(client, quito_session, queue
     assert "no-cache" in response["Cache-Control"]
     html = response.content.decode()
     assert f'<meta http-equiv="refresh" content="2;url={agenda_url(quito_session)}">' in html
-    assert "Preparing your PDF…" in html
-    assert "spinner-border" in html
+    assert "Queued — waiting for a worker" in html
+    assert "progress-bar-striped" in html
+    assert "Rendering…" not in html
     assert f"Agenda — {quito_session.title}" in html
     assert "Retry" not in html
 
 
-def test_status_page_offers_a_retry_when_pending_for_too_long(client, quito_session, queued):
+def test_status_page_says_since_when_the_document_is_rendering(client, quito_session, queued):
+    client.get(agenda_url(quito_session))
+    document = GeneratedDocument.objects.get()
+    GeneratedDocument.objects.filter(pk=document.pk).update(
+        status=Status.RENDERING, render_started_at=timezone.now() - timedelta(seconds=42)
+    )
+
+    response = client.get(status_url(document))
+
+    html = response.content.decode()
+    assert response["Refresh"] == f"2;url={agenda_url(quito_session)}"
+    assert re.search(r"Rendering… \(started 4[23] seconds ago\)", html)
+    assert 'aria-label="Step 2 of 2: rendering"' in html
+    assert "Queued" not in html
+    assert "Retry" not in html
+
+
+def test_status_page_offers_a_retry_of_a_stuck_render(client, quito_session, queued):
+    client.get(agenda_url(quito_session))
+    document = GeneratedDocument.objects.get()
+    started = timezone.now() - timedelta(seconds=services.STALE_RENDER_SECONDS + 60)
+    GeneratedDocument.objects.filter(pk=document.pk).update(status=Status.RENDERING, render_started_at=started)
+
+    html = client.get(status_url(document)).content.decode()
+
+    assert "Rendering… (started" in html
+    assert "taking longer than expected" in html
+    assert f'<form method="post" action="{agenda_url(quito_session)}"' in html
+
+
+def test_status_page_offers_a_retry_when_queued_for_too_long(client, quito_session, queued):
     client.get(agenda_url(quito_session))
     document = GeneratedDocument.objects.get()
     GeneratedDocument.objects.filter(pk=document.pk).update(updated_at=document.updated_at - timedelta(minutes=5))
 
     html = client.get(status_url(document)).content.decode()
 
-    assert "Preparing your PDF…" in html
+    assert "Queued — waiting for a worker" in html
     assert "taking longer than expected" in html
     assert f'<form method="post" action="{agenda_url(quito_session)}"' in html
 
@@ -284,6 +316,27 @@ def test_agenda_pdf_unchanged_is_served_again_without_queueing(
 # Failure and retry.
 
 
+def test_agenda_pdf_renders_again_a_render_left_by_a_dead_worker(
+    client, quito_session, monkeypatch, django_capture_on_commit_callbacks
+):
+    with monkeypatch.context() as patch:
+        patch.setattr(document_render_task, "delay", lambda document_id: None)
+        client.get(agenda_url(quito_session))
+    document = GeneratedDocument.objects.get()
+    started = timezone.now() - timedelta(seconds=services.STALE_RENDER_SECONDS + 1)
+    GeneratedDocument.objects.filter(pk=document.pk).update(status=Status.RENDERING, render_started_at=started)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.get(agenda_url(quito_session))
+
+    assert response.status_code == 302
+    document.refresh_from_db()
+    assert document.status == Status.READY
+    download = client.get(agenda_url(quito_session))
+    assert download.status_code == 200
+    assert "María Fernanda Garcés" in pdf_text(body(download))
+
+
 def test_failed_render_shows_the_failure_and_a_retry_that_works(
     client, quito_session, monkeypatch, django_capture_on_commit_callbacks
 ):
@@ -347,7 +400,7 @@ def test_retry_of_a_failed_programme_queues_it_again(client, quito_forum, queued
 
     assert response.status_code == 302
     assert response["Location"] == status_url
-    assert GeneratedDocument.objects.get().status == Status.PENDING
+    assert GeneratedDocument.objects.get().status == Status.QUEUED
     assert len(queued) == 2
 
 

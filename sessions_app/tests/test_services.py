@@ -1,16 +1,21 @@
 """Generated documents: request, render, store, serve again, rebuild after an edit, fail, retry."""
 
 import hashlib
+import importlib
 import logging
 import re
+from datetime import timedelta
 
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
+from django.apps import apps
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
+from django.utils import timezone
 
 from sessions_app import pdf, services
 from sessions_app.models import GeneratedDocument
-from sessions_app.services import document_render, document_request, document_retry
+from sessions_app.services import document_render, document_request, document_retry, requeue_stuck_documents
 from sessions_app.tasks import document_render_task
 from sessions_app.tests.pdf_support import loaded_for_print, pdf_text
 
@@ -32,14 +37,14 @@ def current_hash(session) -> str:
     return hashlib.sha256(html.encode()).hexdigest()
 
 
-def test_document_request_creates_a_pending_row_and_queues_its_render_on_commit(
+def test_document_request_creates_a_queued_row_and_queues_its_render_on_commit(
     quito_session, queued, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks() as callbacks:
         document = document_request(forum=quito_session.forum, session=quito_session)
         assert queued == []  # nothing is sent before the transaction commits
 
-    assert document.status == Status.PENDING
+    assert document.status == Status.QUEUED
     assert document.kind == GeneratedDocument.Kind.SESSION_AGENDA
     assert document.content_hash == current_hash(quito_session)
     assert len(callbacks) == 1
@@ -142,7 +147,7 @@ def test_document_request_rebuilds_after_an_edit_and_deletes_the_old_document(
         assert "housing and land policies?" in pdf_text(stored.read())
 
 
-def test_document_request_returns_the_pending_row_without_queueing_again(quito_session, queued):
+def test_document_request_returns_the_queued_row_without_queueing_again(quito_session, queued):
     first = document_request(forum=quito_session.forum, session=quito_session)
     second = document_request(forum=quito_session.forum, session=quito_session)
 
@@ -222,7 +227,7 @@ def test_document_retry_requeues_a_failed_document_and_it_renders(
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         retried = document_retry(document=document)
-        assert retried.status == Status.PENDING
+        assert retried.status == Status.QUEUED
         assert retried.error == ""
 
     assert len(callbacks) == 1
@@ -354,3 +359,214 @@ def test_a_rolled_back_deletion_keeps_the_document_file(quito_session, django_ca
     assert callbacks == []
     assert GeneratedDocument.objects.filter(pk=document.pk).exists()
     assert default_storage.exists(document.file.name)
+
+
+# Statuses: queued → rendering → ready; stuck renders; concurrent renders.
+
+
+def agenda_row(session, *, status: str, started_ago: float | None = None, content_hash: str = "") -> GeneratedDocument:
+    """An agenda document of ``session`` stored with ``status``, its render started ``started_ago`` seconds ago."""
+    started = None if started_ago is None else timezone.now() - timedelta(seconds=started_ago)
+    return GeneratedDocument.objects.create(
+        forum=session.forum,
+        session=session,
+        kind=GeneratedDocument.Kind.SESSION_AGENDA,
+        content_hash=content_hash or current_hash(session),
+        status=status,
+        render_started_at=started,
+    )
+
+
+STALE = services.STALE_RENDER_SECONDS + 1
+
+
+def test_render_goes_from_queued_to_rendering_to_ready(quito_session, queued, monkeypatch):
+    document = document_request(forum=quito_session.forum, session=quito_session)
+    assert GeneratedDocument.objects.get(pk=document.pk).status == Status.QUEUED
+    real_html_to_pdf = pdf.html_to_pdf
+    seen = []
+
+    def watching_html_to_pdf(html: str) -> bytes:
+        seen.append(GeneratedDocument.objects.values("status", "render_started_at").get(pk=document.pk))
+        return real_html_to_pdf(html)
+
+    monkeypatch.setattr(pdf, "html_to_pdf", watching_html_to_pdf)
+    before = timezone.now()
+
+    document_render(document_id=document.pk)
+
+    assert seen[0]["status"] == Status.RENDERING
+    assert before <= seen[0]["render_started_at"] <= timezone.now()
+    document.refresh_from_db()
+    assert document.status == Status.READY
+    assert document.render_started_at == seen[0]["render_started_at"]
+    assert "María Fernanda Garcés" in pdf_text(document.file.read())
+
+
+def test_document_render_returns_without_rendering_a_row_another_worker_is_rendering(quito_session, monkeypatch):
+    document = agenda_row(quito_session, status=Status.RENDERING, started_ago=5)
+    monkeypatch.setattr(pdf, "html_to_pdf", lambda html: pytest.fail("rendered twice at once"))
+
+    result = document_render(document_id=document.pk)
+
+    assert result.status == Status.RENDERING
+    stored = GeneratedDocument.objects.get(pk=document.pk)
+    assert (stored.status, stored.render_started_at, stored.file.name) == (
+        Status.RENDERING,
+        document.render_started_at,
+        "",
+    )
+
+
+def test_document_render_takes_over_a_stuck_render(quito_session):
+    document = agenda_row(quito_session, status=Status.RENDERING, started_ago=STALE)
+
+    document_render(document_id=document.pk)
+
+    document.refresh_from_db()
+    assert document.status == Status.READY
+    assert timezone.now() - document.render_started_at < timedelta(seconds=60)
+
+
+def test_document_render_does_not_render_a_failed_row(quito_session, monkeypatch):
+    document = agenda_row(quito_session, status=Status.FAILED)
+    monkeypatch.setattr(pdf, "html_to_pdf", lambda html: pytest.fail("a failed row is rendered only once retried"))
+
+    assert document_render(document_id=document.pk).status == Status.FAILED
+
+
+def test_document_request_requeues_a_stuck_render(quito_session, queued, django_capture_on_commit_callbacks):
+    stuck = agenda_row(quito_session, status=Status.RENDERING, started_ago=STALE)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        document = document_request(forum=quito_session.forum, session=quito_session)
+
+    assert document.pk == stuck.pk
+    stuck.refresh_from_db()
+    assert (stuck.status, stuck.render_started_at) == (Status.QUEUED, None)
+    assert queued == [stuck.pk]
+
+
+def test_document_request_leaves_a_fresh_render_alone(quito_session, queued, django_capture_on_commit_callbacks):
+    rendering = agenda_row(quito_session, status=Status.RENDERING, started_ago=services.STALE_RENDER_SECONDS - 30)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        document = document_request(forum=quito_session.forum, session=quito_session)
+
+    assert document.pk == rendering.pk
+    assert GeneratedDocument.objects.get(pk=rendering.pk).status == Status.RENDERING
+    assert queued == []
+
+
+def test_requeue_stuck_documents_requeues_only_stuck_renders(quito_session, queued, django_capture_on_commit_callbacks):
+    stuck = agenda_row(quito_session, status=Status.RENDERING, started_ago=STALE)
+    fresh = agenda_row(quito_session, status=Status.RENDERING, started_ago=10, content_hash="a" * 64)
+    waiting = agenda_row(quito_session, status=Status.QUEUED, content_hash="b" * 64)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert requeue_stuck_documents() == 1
+
+    assert queued == [stuck.pk]
+    stuck.refresh_from_db()
+    assert (stuck.status, stuck.render_started_at, stuck.error) == (Status.QUEUED, None, "")
+    assert GeneratedDocument.objects.get(pk=fresh.pk).status == Status.RENDERING
+    assert GeneratedDocument.objects.get(pk=waiting.pk).status == Status.QUEUED
+    with django_capture_on_commit_callbacks(execute=True):
+        assert requeue_stuck_documents() == 0
+
+
+def test_requeued_stuck_render_is_rendered_by_eager_celery(quito_session, django_capture_on_commit_callbacks):
+    stuck = agenda_row(quito_session, status=Status.RENDERING, started_ago=STALE)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        requeue_stuck_documents()
+
+    stuck.refresh_from_db()
+    assert stuck.status == Status.READY
+    assert quito_session.title in pdf_text(stuck.file.read())
+
+
+def test_soft_time_limit_stores_failed_with_a_clear_message_then_a_retry_works(
+    quito_session, queued, monkeypatch, django_capture_on_commit_callbacks
+):
+    document = document_request(forum=quito_session.forum, session=quito_session)
+    with monkeypatch.context() as patch:
+        patch.setattr(pdf, "html_to_pdf", lambda html: (_ for _ in ()).throw(SoftTimeLimitExceeded()))
+        document_render(document_id=document.pk)
+
+    document.refresh_from_db()
+    assert document.status == Status.FAILED
+    assert document.error == "Rendering took longer than the time limit of 120 seconds and was stopped."
+    assert not document.file
+
+    with django_capture_on_commit_callbacks(execute=True):
+        document_retry(document=document)
+    document_render(document_id=queued[-1])
+
+    document.refresh_from_db()
+    assert document.status == Status.READY
+    assert document.error == ""
+
+
+def test_soft_time_limit_while_storing_the_file_removes_it_and_stores_failed(quito_session, queued, monkeypatch):
+    document = document_request(forum=quito_session.forum, session=quito_session)
+    monkeypatch.setattr(
+        services, "_store_ready", lambda *args, **kwargs: (_ for _ in ()).throw(SoftTimeLimitExceeded())
+    )
+
+    result = document_render(document_id=document.pk)
+
+    assert result.status == Status.FAILED
+    assert "time limit of 120 seconds" in GeneratedDocument.objects.get(pk=document.pk).error
+    assert not any(files for _, files in _walk(default_storage, "documents"))
+
+
+def test_database_error_during_a_render_sets_the_row_queued_again_for_the_retry(quito_session, queued, monkeypatch):
+    document = document_request(forum=quito_session.forum, session=quito_session)
+    monkeypatch.setattr(
+        services, "_load_content", lambda **kwargs: (_ for _ in ()).throw(OperationalError("connection lost"))
+    )
+
+    with pytest.raises(OperationalError):
+        document_render(document_id=document.pk)
+
+    stored = GeneratedDocument.objects.get(pk=document.pk)
+    assert (stored.status, stored.render_started_at) == (Status.QUEUED, None)
+
+
+def test_forced_retry_renders_a_ready_document_again_into_a_new_file(quito_session, django_capture_on_commit_callbacks):
+    document = ready_agenda(quito_session, django_capture_on_commit_callbacks)
+    old_file = document.file.name
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert document_retry(document=document, force=True).status == Status.QUEUED
+
+    document.refresh_from_db()
+    assert document.status == Status.READY
+    assert document.file.name != old_file
+    assert len(document.file.name) <= GeneratedDocument._meta.get_field("file").max_length
+    assert f"-{document.content_hash[:12]}" in document.file.name
+    assert default_storage.exists(document.file.name)
+    assert not default_storage.exists(old_file)
+    assert "María Fernanda Garcés" in pdf_text(document.file.read())
+
+
+def test_retry_leaves_a_document_being_rendered_alone(quito_session, queued, django_capture_on_commit_callbacks):
+    rendering = agenda_row(quito_session, status=Status.RENDERING, started_ago=5)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert document_retry(document=rendering, force=True).status == Status.RENDERING
+
+    assert GeneratedDocument.objects.get(pk=rendering.pk).status == Status.RENDERING
+    assert queued == []
+
+
+def test_migration_turns_pending_rows_into_queued_ones(quito_session):
+    migration = importlib.import_module("sessions_app.migrations.0002_generated_document_render_states")
+    document = agenda_row(quito_session, status=Status.QUEUED)
+    GeneratedDocument.objects.filter(pk=document.pk).update(status="pending")
+
+    migration.pending_to_queued(apps, None)
+    assert GeneratedDocument.objects.get(pk=document.pk).status == Status.QUEUED
+    migration.queued_to_pending(apps, None)
+    assert GeneratedDocument.objects.get(pk=document.pk).status == "pending"

@@ -54,14 +54,14 @@ def worker_queue():
 
 
 def wait_until_settled(document_id: int) -> GeneratedDocument:
-    """The document once it is no longer PENDING, polling the database for up to 60 s."""
+    """The document once it is no longer QUEUED or RENDERING, polling the database for up to 60 s."""
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         document = GeneratedDocument.objects.get(pk=document_id)
-        if document.status != GeneratedDocument.Status.PENDING:
+        if document.status not in (GeneratedDocument.Status.QUEUED, GeneratedDocument.Status.RENDERING):
             return document
         time.sleep(0.2)
-    pytest.fail(f"Document {document_id} still pending after {READY_TIMEOUT_SECONDS} s.")
+    pytest.fail(f"Document {document_id} still queued or rendering after {READY_TIMEOUT_SECONDS} s.")
 
 
 def test_worker_renders_the_agenda_pdf_requested_by_a_download(client, quito_session, worker_queue):
