@@ -97,6 +97,9 @@ class DocumentStatusView(SubjectMixin, TemplateResponseMixin, View):
         if document is None:
             return HttpResponseRedirect(url)
         in_progress = document.status in (GeneratedDocument.Status.QUEUED, GeneratedDocument.Status.RENDERING)
+        offer_retry = retry_offered(document)
+        # Once a retry is offered the page stops refreshing, so the button stays under the cursor.
+        refreshing = in_progress and not offer_retry
         response = self.render_to_response(
             {
                 "forum": self.forum,
@@ -105,11 +108,12 @@ class DocumentStatusView(SubjectMixin, TemplateResponseMixin, View):
                 "subject_url": url,
                 "refresh_seconds": STATUS_REFRESH_SECONDS,
                 "in_progress": in_progress,
+                "refreshing": refreshing,
                 "rendering_seconds": _rendering_seconds(document),
-                "offer_retry": retry_offered(document),
+                "offer_retry": offer_retry,
             }
         )
-        if in_progress:
+        if refreshing:
             response["Refresh"] = f"{STATUS_REFRESH_SECONDS};url={url}"
         return response
 

@@ -101,15 +101,20 @@ def document_retry(*, document: GeneratedDocument, force: bool = False) -> Gener
 
 
 def requeue_stuck_documents() -> int:
-    """Queue every stuck document (``is_stuck``) for rendering again; return how many.
+    """Queue every stuck document for rendering again; return how many.
 
+    Stuck: RENDERING by a worker that died (``is_stuck``), or QUEUED for more than
+    ``STALE_RENDER_SECONDS`` (its task message was lost, e.g. a broker restart; a
+    duplicate message is harmless, since a render claims its row first).
     Meant to run periodically (``manage.py requeue_stuck_documents`` from cron or Celery
     beat). The rows are locked, set QUEUED with no error and no ``render_started_at`` in
     one transaction, and their render tasks are sent after it commits.
     """
+    cutoff = timezone.now() - timedelta(seconds=STALE_RENDER_SECONDS)
+    lost = Q(status=GeneratedDocument.Status.QUEUED, updated_at__lt=cutoff)
     with transaction.atomic():
         stuck = list(
-            GeneratedDocument.objects.select_for_update().filter(_stuck_renders()).values_list("pk", flat=True)
+            GeneratedDocument.objects.select_for_update().filter(_stuck_renders() | lost).values_list("pk", flat=True)
         )
         GeneratedDocument.objects.filter(pk__in=stuck).update(
             status=GeneratedDocument.Status.QUEUED, error="", render_started_at=None, updated_at=timezone.now()

@@ -147,11 +147,13 @@ def test_status_page_offers_a_retry_when_queued_for_too_long(client, quito_sessi
     document = GeneratedDocument.objects.get()
     GeneratedDocument.objects.filter(pk=document.pk).update(updated_at=document.updated_at - timedelta(minutes=5))
 
-    html = client.get(status_url(document)).content.decode()
+    response = client.get(status_url(document))
+    html = response.content.decode()
 
     assert "Queued — waiting for a worker" in html
     assert "taking longer than expected" in html
     assert f'<form method="post" action="{agenda_url(quito_session)}"' in html
+    assert "Refresh" not in response.headers and 'http-equiv="refresh"' not in html, "the button must stay put"
 
 
 def test_status_page_leads_to_the_current_pdf_after_its_document_is_superseded(client, quito_session, queued):

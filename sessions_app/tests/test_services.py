@@ -475,6 +475,19 @@ def test_requeue_stuck_documents_requeues_only_stuck_renders(quito_session, queu
         assert requeue_stuck_documents() == 0
 
 
+def test_requeue_stuck_documents_sends_again_a_render_queued_too_long_ago(
+    quito_session, queued, django_capture_on_commit_callbacks
+):
+    lost = agenda_row(quito_session, status=Status.QUEUED)
+    GeneratedDocument.objects.filter(pk=lost.pk).update(updated_at=timezone.now() - timedelta(seconds=STALE))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert requeue_stuck_documents() == 1
+
+    assert queued == [lost.pk]
+    assert GeneratedDocument.objects.get(pk=lost.pk).status == Status.QUEUED
+
+
 def test_requeued_stuck_render_is_rendered_by_eager_celery(quito_session, django_capture_on_commit_callbacks):
     stuck = agenda_row(quito_session, status=Status.RENDERING, started_ago=STALE)
 
