@@ -120,7 +120,6 @@ def main() -> None:
 
     setup_test_environment()
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    celery_app.conf.task_always_eager = not settings.CELERY_BROKER_URL
     old_name = connection.creation.create_test_db(verbosity=0)
     try:
         forum, sessions_by_slot, registrations = build_forum(args.slots, args.seats, args.clients * args.per_client)
@@ -166,7 +165,7 @@ def main() -> None:
         )
         print("overbooked sessions:", overbooked.count())
     finally:
-        if settings.CELERY_BROKER_URL:
+        if not settings.CELERY_TASK_ALWAYS_EAGER:
             celery_app.control.purge()
         connection.creation.destroy_test_db(old_name, verbosity=0)
 

@@ -112,6 +112,9 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 # Without a broker, tasks run in-process so the project needs nothing else running.
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# In-process tasks still borrow a producer from the broker's pool; an in-memory broker
+# keeps kombu from looking for one on localhost (and from warning that it does).
+CELERY_BROKER_URL = CELERY_BROKER_URL or "memory://"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True

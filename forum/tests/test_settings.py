@@ -16,7 +16,7 @@ def test_settings_celery_is_eager_exactly_when_no_broker_is_configured():
     broker = os.environ.get("CELERY_BROKER_URL", "")
 
     assert settings.CELERY_TASK_ALWAYS_EAGER is (not broker)
-    assert settings.CELERY_BROKER_URL == (celery_app.conf.broker_url or "") == broker
+    assert settings.CELERY_BROKER_URL == celery_app.conf.broker_url == (broker or "memory://")
 
 
 def test_settings_database_follows_database_url():
