@@ -8,12 +8,17 @@ Autocomplete fields use ``forum.admin.KeyCheckingAutocompleteMixin``'s widgets.
 
 Generated PDF documents are read-only here: organizers see their status and errors,
 download a ready one, and "regenerate" selected ones (``services.document_retry``).
+
+Recommendations documents are read-only here too: organizers read the content and its
+history, compare two versions ("Differences"), and publish submitted documents or return
+them to their rapporteurs with a comment (``recommendation_services``).
 """
 
 from contextlib import nullcontext
 from datetime import date, datetime, time, timedelta
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -48,6 +53,14 @@ from sessions_app.models import (
     SpeakerRole,
     Theme,
 )
+from sessions_app.recommendation_services import (
+    RecommendationsError,
+    is_organizer,
+    publish,
+    return_to_draft,
+    version_diff,
+)
+from sessions_app.recommendations import Recommendation, RecommendationsDocument, RecommendationsVersion
 from sessions_app.services import document_retry
 
 TIME_FIELDS = ("start", "end")
@@ -487,3 +500,221 @@ class GeneratedDocumentAdmin(admin.ModelAdmin):
             return "—"
         url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_download", args=[document.pk])
         return format_html('<a href="{}">Download</a>', url)
+
+
+class RecommendationInline(admin.TabularInline):
+    """A document's recommendations in their order, read-only."""
+
+    model = Recommendation
+    fields = ["order", "key_question", "level", "text", "actors"]
+    readonly_fields = fields
+    ordering = ["order"]
+    extra = 0
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("key_question")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class RecommendationsVersionInline(admin.TabularInline):
+    """A document's history, newest first: who changed it, when, how, and a link to the differences."""
+
+    model = RecommendationsVersion
+    verbose_name_plural = "history"
+    fields = ["number", "event", "created_by", "created_at", "comment", "differences"]
+    readonly_fields = fields
+    ordering = ["-number"]
+    extra = 0
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("created_by")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="differences")
+    def differences(self, version: RecommendationsVersion) -> str:
+        """A link to the differences from the previous version (none for the first)."""
+        if version.number == 1:
+            return "—"
+        opts = RecommendationsDocument._meta
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_diff", args=[version.document_id])
+        return format_html('<a href="{}?from={}&amp;to={}">Show</a>', url, version.number - 1, version.number)
+
+
+@admin.register(RecommendationsDocument)
+class RecommendationsDocumentAdmin(ForumTimeZoneMixin, admin.ModelAdmin):
+    """Sessions' recommendations documents, for review: read-only content and history,
+    "Differences" between two versions, and the actions "Publish" and "Return to rapporteurs".
+
+    Rapporteurs write the content (``recommendation_services.save_draft``), so nothing is
+    edited, added or deleted here and no save can overwrite their text. The actions need
+    the change permission on recommendations documents (``is_organizer``).
+    """
+
+    list_display = ["session", "forum", "status", "version", "updated"]
+    list_filter = ["status", "session__forum"]
+    list_select_related = ["session__forum"]
+    search_fields = ["session__title"]
+    ordering = ["session__start", "session__title"]
+    actions = ["publish_selected", "return_selected"]
+    fieldsets = [
+        (None, {"fields": ["session", "status", "version", "return_comment"]}),
+        ("Content", {"fields": ["introduction", "conclusions", "contributors"]}),
+        ("Changes", {"fields": ["updated_at", "updated_by", "published_at"]}),
+    ]
+    readonly_fields = [
+        "session",
+        "status",
+        "version",
+        "return_comment",
+        "introduction",
+        "conclusions",
+        "contributors",
+        "updated_at",
+        "updated_by",
+        "published_at",
+    ]
+    inlines = [RecommendationInline, RecommendationsVersionInline]
+
+    def forum_for(self, request, obj):
+        return obj.session.forum if obj else None
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("session__forum", "updated_by")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_review_permission(self, request) -> bool:
+        """Whether ``request.user`` may publish and return documents (``is_organizer``)."""
+        return is_organizer(request.user)
+
+    def get_urls(self):
+        diff = path(
+            "<path:object_id>/diff/",
+            self.admin_site.admin_view(self.diff_view),
+            name=f"{self.opts.app_label}_{self.opts.model_name}_diff",
+        )
+        return [diff, *super().get_urls()]
+
+    def diff_view(self, request, object_id: str) -> TemplateResponse:
+        """The differences between versions ``?from=N`` and ``?to=M`` of document ``object_id``
+        (default: the latest version and the one before it), as a unified diff in a ``<pre>``, times
+        in the forum's zone.
+        403 without the view permission; 404 for an unknown document or version number."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        document = self.get_object(request, unquote(object_id))
+        if document is None:
+            raise Http404("No such recommendations document.")
+        newer_number = _version_number(request.GET.get("to"), default=document.version)
+        older_number = _version_number(request.GET.get("from"), default=max(newer_number - 1, 1))
+        versions = {version.number: version for version in document.versions.select_related("created_by")}
+        if older_number not in versions or newer_number not in versions:
+            raise Http404("This document has no such version.")
+        lines = version_diff(versions[older_number], versions[newer_number])
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Differences: {document.session.title}",
+            "opts": self.opts,
+            "document": document,
+            "older": versions[older_number],
+            "newer": versions[newer_number],
+            "versions": [versions[number] for number in sorted(versions)],
+            "lines": [(_diff_class(line), line) for line in lines],
+        }
+        request.current_app = self.admin_site.name
+        response = TemplateResponse(request, "admin/sessions_app/recommendationsdocument/diff.html", context)
+        with timezone.override(document.session.forum.tzinfo):
+            return response.render()
+
+    @admin.action(description="Publish selected documents", permissions=["review"])
+    def publish_selected(self, request, queryset) -> None:
+        """Publish each selected document that is submitted for review; say which were refused and why."""
+        self._review(request, queryset, lambda document: publish(document=document, user=request.user), "published")
+
+    @admin.action(description="Return selected documents to their rapporteurs", permissions=["review"])
+    def return_selected(self, request, queryset):
+        """Ask for a comment on an intermediate page, then return each selected document with it."""
+        comment = request.POST.get("comment", "").strip()
+        if request.POST.get("post") == "yes" and comment:
+            self._review(
+                request,
+                queryset,
+                lambda document: return_to_draft(document=document, user=request.user, comment=comment),
+                "returned to their rapporteurs",
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Return to the rapporteurs",
+            "opts": self.opts,
+            "documents": list(queryset.select_related("session")),
+            "comment": comment,
+            "missing_comment": request.POST.get("post") == "yes",
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/sessions_app/recommendationsdocument/return_to_draft.html", context)
+
+    def _review(self, request, queryset, step, verb: str) -> None:
+        """Apply ``step`` (a service call, its own transaction) to each document and report
+        how many were ``verb`` and, per reason, which sessions' documents were refused."""
+        done = 0
+        refused: dict[str, list[str]] = {}
+        for document in queryset.select_related("session").order_by("session__start", "session__title"):
+            try:
+                step(document)
+            except RecommendationsError as error:
+                refused.setdefault(error.message, []).append(document.session.title)
+                continue
+            done += 1
+        if done:
+            self.message_user(request, f"{done} document(s) {verb}.", messages.SUCCESS)
+        for reason, titles in refused.items():
+            self.message_user(request, f"{reason} Left unchanged: {', '.join(titles)}.", messages.WARNING)
+
+    @admin.display(description="forum", ordering="session__forum__start_date")
+    def forum(self, document: RecommendationsDocument) -> str:
+        return str(document.session.forum)
+
+    @admin.display(description="updated (forum time)", ordering="updated_at")
+    def updated(self, document: RecommendationsDocument) -> str:
+        return date_format(document.updated_at.astimezone(document.session.forum.tzinfo), "D j M Y H:i")
+
+
+def _version_number(value: str | None, *, default: int) -> int:
+    """``value`` (a query parameter) as a version number, ``default`` if absent; 404 if it is not one."""
+    if value is None or value == "":
+        return default
+    if not (value.isascii() and value.isdigit()):
+        raise Http404("A version is given by its number.")
+    return int(value)
+
+
+def _diff_class(line: str) -> str:
+    """The CSS class of a unified-diff line: "added", "removed" or "" (context and headers)."""
+    if line.startswith(("+++", "---")):
+        return ""
+    return {"+": "added", "-": "removed"}.get(line[:1], "")

@@ -526,3 +526,6 @@ class GeneratedDocument(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.content_hash[:12]}"
+
+
+from sessions_app.recommendations import Recommendation, RecommendationsDocument, RecommendationsVersion  # noqa: E402,F401

@@ -19,6 +19,7 @@ from sessions_app.models import (
     SpeakerRole,
     Theme,
 )
+from sessions_app.recommendations import Recommendation, RecommendationsDocument
 
 QUITO = ZoneInfo("America/Guayaquil")
 
@@ -96,3 +97,27 @@ class SpeakerRoleFactory(DjangoModelFactory[SpeakerRole]):
     role = SpeakerRole.Role.SPEAKER
     person = factory.SubFactory(PersonFactory)
     position = "Mayor"
+
+
+class RecommendationsDocumentFactory(DjangoModelFactory[RecommendationsDocument]):
+    """A DRAFT document at version 1, without history rows (``document_for`` writes those)."""
+
+    class Meta:
+        model = RecommendationsDocument
+
+    session = factory.SubFactory(SessionFactory)
+    introduction = "The session discussed partnerships between cities."
+    conclusions = "Cities need predictable funding."
+    contributors = "UNDP, Cities Alliance"
+
+
+class RecommendationFactory(DjangoModelFactory[Recommendation]):
+    class Meta:
+        model = Recommendation
+
+    document = factory.SubFactory(RecommendationsDocumentFactory)
+    key_question = factory.SubFactory(KeyQuestionFactory, session=factory.SelfAttribute("..document.session"))
+    order = factory.Sequence(lambda n: n + 1)
+    text = factory.Sequence(lambda n: f"Recommendation {n}.")
+    level = Recommendation.Level.LOCAL
+    actors = "Mayors"
