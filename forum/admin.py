@@ -7,10 +7,12 @@ those widgets ignore a posted or ``?field=`` value that is not a valid key.
 """
 
 import zoneinfo
+from collections import defaultdict
 from itertools import count
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -18,9 +20,14 @@ from django.contrib.auth.forms import BaseUserCreationForm
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, router, transaction
 from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.utils.translation import ngettext
 
 from forum.formsets import LiveFormsInlineFormSet
+from forum.invitations import InvitationError, invite_rapporteur
 from forum.models import ROOM_NAME_TAKEN, Forum, Organization, Person, Room, User
+from sessions_app.models import SpeakerRole
+from sessions_app.recommendation_services import RAPPORTEUR_ROLES
 
 TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
@@ -210,6 +217,25 @@ class OrganizationAdmin(SafeChangesMixin, admin.ModelAdmin):
     ]
 
 
+class RapporteurInvitationForm(forms.Form):
+    """One e-mail address per person to invite as rapporteur (field ``email-<pk>``),
+    prefilled with the address of the account the person is linked to, if any."""
+
+    def __init__(self, people: list[Person], *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.people = people
+        for person in people:
+            self.fields[f"email-{person.pk}"] = forms.EmailField(
+                label=person.name,
+                max_length=User._meta.get_field("email").max_length,
+                initial=person.user.email if person.user else "",
+            )
+
+    def invitations(self) -> list[tuple[Person, str]]:
+        """``(person, e-mail address)`` for each person, from a valid form."""
+        return [(person, self.cleaned_data[f"email-{person.pk}"]) for person in self.people]
+
+
 @admin.register(Person)
 class PersonAdmin(SafeChangesMixin, KeyCheckingAutocompleteMixin, admin.ModelAdmin):
     """People, searchable by name, position and organization for every autocomplete that picks one."""
@@ -229,6 +255,64 @@ class PersonAdmin(SafeChangesMixin, KeyCheckingAutocompleteMixin, admin.ModelAdm
         (None, {"fields": ["name", "position", "organization", "country", "bio"]}),
         ("Advanced", {"classes": ["collapse"], "fields": ["slug", "user"]}),
     ]
+    actions = ["invite_as_rapporteur"]
+
+    @admin.action(description="Invite as rapporteur", permissions=["change"])
+    def invite_as_rapporteur(self, request, queryset):
+        """Ask for each person's e-mail address on an intermediate page, then invite each one.
+
+        Each invitation (``forum.invitations.invite_rapporteur``) is its own transaction,
+        so a refusal leaves the others done. The page is shown again, with the errors,
+        while an address is missing or not valid.
+        """
+        people = list(queryset.select_related("user").order_by("name", "pk"))
+        confirmed = request.POST.get("post") == "yes"
+        form = RapporteurInvitationForm(people, request.POST if confirmed else None)
+        if confirmed and form.is_valid():
+            self._report_invitations(request, form.invitations())
+            return None
+        sessions = defaultdict(list)
+        roles = SpeakerRole.objects.filter(person__in=people, role__in=RAPPORTEUR_ROLES).select_related(
+            "agenda_item__session"
+        )
+        for role in roles.order_by("agenda_item__session__start", "agenda_item__session__title"):
+            titles = sessions[role.person_id]
+            if role.agenda_item.session.title not in titles:
+                titles.append(role.agenda_item.session.title)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": ngettext(
+                "Invite this person as rapporteur", "Invite these %(count)d people as rapporteurs", len(people)
+            )
+            % {"count": len(people)},
+            "opts": self.opts,
+            "form": form,
+            "rows": [(person, form[f"email-{person.pk}"], sessions[person.pk]) for person in people],
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/forum/person/invite_rapporteurs.html", context)
+
+    def _report_invitations(self, request, invitations: list[tuple[Person, str]]) -> None:
+        """Invite each ``(person, address)`` and tell the organizer who was invited and who was refused, and why."""
+        invited = []
+        for person, email in invitations:
+            try:
+                user = invite_rapporteur(person=person, email=email, request=request)
+            except InvitationError as error:
+                messages.warning(request, f"Not invited: {person.name} ({email}): {error.message}")
+                continue
+            invited.append(f"{person.name} ({user.email})")
+        if invited:
+            messages.success(
+                request,
+                ngettext(
+                    "Invited as rapporteur, with an e-mail to set a password: %(people)s.",
+                    "Invited as rapporteurs, each with an e-mail to set a password: %(people)s.",
+                    len(invited),
+                )
+                % {"people": "; ".join(invited)},
+            )
 
 
 class UserCreationForm(BaseUserCreationForm):

@@ -1,4 +1,4 @@
-"""Root URL configuration: admin, accounts, the public site and PDF documents.
+"""Root URL configuration: admin, accounts, the public site, PDF documents and the rapporteur workspace.
 
 Nothing is served from ``MEDIA_ROOT`` directly, not even with ``DEBUG``: its only files
 are generated PDFs, which the document views serve after checking that their forum is
@@ -15,4 +15,5 @@ urlpatterns = [
     path("forums/", include("sessions_app.urls")),
     path("forums/", include("sessions_app.document_urls")),
     path("forums/", include("registration.urls")),
+    path("rapporteur/", include("sessions_app.workspace_urls")),
 ]

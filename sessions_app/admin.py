@@ -458,7 +458,9 @@ class GeneratedDocumentAdmin(admin.ModelAdmin):
         ):
             raise Http404("This document has no PDF to download.")
         response = FileResponse(document.file.open("rb"), content_type="application/pdf")
-        response["Content-Disposition"] = content_disposition(subject_title(document.forum, document.session))
+        response["Content-Disposition"] = content_disposition(
+            subject_title(document.forum, document.session, document.kind)
+        )
         return response
 
     @admin.action(description="Regenerate selected documents", permissions=["regenerate"])

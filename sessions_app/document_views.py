@@ -1,10 +1,12 @@
-"""PDF downloads of a forum's programme and its sessions' agendas, and their status pages.
+"""PDF downloads of a forum's programme, its sessions' agendas and their recommendations
+documents, and their status pages.
 
-Each printed subject has one stable URL: ``<forum>/programme.pdf`` and
-``<forum>/sessions/<slug>/agenda.pdf``. A GET never waits on WeasyPrint: it asks
-``services.document_request`` for the document of the current content and sends the
-stored file if it is ready, or redirects to that document's status page. A POST retries
-the current document when rendering failed, has been queued too long or is stuck.
+Each printed subject has one stable URL: ``<forum>/programme.pdf``,
+``<forum>/sessions/<slug>/agenda.pdf`` and ``<forum>/sessions/<slug>/recommendations.pdf``.
+A GET never waits on WeasyPrint: it asks ``services.document_request`` for the document
+of the current content and sends the stored file if it is ready, or redirects to that
+document's status page. A POST retries the current document when rendering failed, has
+been queued too long or is stuck.
 
 A document row can be deleted while a visitor waits on it (superseded by the document of
 a newer edit, or replaced), but the subject's URL always resolves to the current
@@ -12,8 +14,11 @@ document. So the status page (``<subject URL>/status/<pk>/``) refreshes itself t
 subject's URL, never to itself, its download link and retry form point there too, and a
 status URL whose document is gone (a reload, the Back button, a bookmark) redirects there.
 
-Every view answers 404 unless the forum is published and, for an agenda, the session is
-one of its sessions.
+Every view answers 404 unless the forum is published and, for a session's document, the
+session is one of its sessions. A recommendations document answers 404 if the session
+has none; once published anyone may download it, before that only the session's
+rapporteurs and the organizers (``recommendation_services.is_rapporteur`` /
+``is_organizer``), and 404 to anyone else, so a draft's existence is not disclosed.
 """
 
 import re
@@ -21,7 +26,7 @@ import unicodedata
 from datetime import timedelta
 from urllib.parse import quote
 
-from django.http import FileResponse, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
@@ -32,6 +37,8 @@ from django.views.generic.base import TemplateResponseMixin
 
 from forum.models import Forum
 from sessions_app.models import GeneratedDocument, Session
+from sessions_app.recommendation_services import is_organizer, is_rapporteur
+from sessions_app.recommendations import RecommendationsDocument
 from sessions_app.services import document_request, document_retry, is_stuck
 
 STATUS_REFRESH_SECONDS = 2
@@ -43,19 +50,45 @@ FILENAME_MAX_BYTES = 150
 
 _FILENAME_RESERVED = re.compile(r'[/\\:*?"<>|]+')
 
+Kind = GeneratedDocument.Kind
+# URL names of each kind's download and status page.
+_URL_NAMES = {
+    Kind.PROGRAMME: ("documents:programme-pdf", "documents:document-status"),
+    Kind.SESSION_AGENDA: ("documents:session-agenda-pdf", "documents:document-status"),
+    Kind.RECOMMENDATIONS: ("documents:recommendations-pdf", "documents:recommendations-status"),
+}
+
 
 class SubjectMixin:
     """Looks up the printed subject of the URL, answering 404 if there is none.
 
     ``self.forum`` is the published forum ``forum_slug``; ``self.session`` is its session
-    ``session_slug`` (an agenda), or ``None`` without ``session_slug`` (the programme).
+    ``session_slug``, or ``None`` without ``session_slug`` (the programme). ``self.kind``
+    is the document's kind: the view's ``kind`` (``as_view(kind=…)``), by default the
+    agenda with a session and the programme without. For ``RECOMMENDATIONS`` the session
+    must have a recommendations document that the user may read (``may_read_recommendations``).
     """
+
+    kind: str | None = None
 
     def dispatch(self, request, *args, **kwargs):
         self.forum = get_object_or_404(Forum, slug=kwargs["forum_slug"], is_published=True)
         session_slug = kwargs.get("session_slug")
         self.session = get_object_or_404(self.forum.sessions, slug=session_slug) if session_slug else None
+        self.kind = self.kind or (Kind.SESSION_AGENDA if self.session else Kind.PROGRAMME)
+        if self.kind == Kind.RECOMMENDATIONS:
+            document = get_object_or_404(RecommendationsDocument, session=self.session)
+            if not may_read_recommendations(request.user, document):
+                raise Http404("No recommendations document to show.")
         return super().dispatch(request, *args, **kwargs)
+
+
+def may_read_recommendations(user, document: RecommendationsDocument) -> bool:
+    """Whether ``user`` may read ``document``: anyone once it is published, before that
+    only its session's rapporteurs and the organizers."""
+    if document.status == RecommendationsDocument.Status.PUBLISHED:
+        return True
+    return is_organizer(user) or is_rapporteur(user, document.session)
 
 
 class SubjectPdfView(SubjectMixin, View):
@@ -76,7 +109,7 @@ class SubjectPdfView(SubjectMixin, View):
 
     def get_document(self) -> GeneratedDocument:
         """The document of the subject's current content (``services.document_request``)."""
-        return document_request(forum=self.forum, session=self.session)
+        return document_request(forum=self.forum, session=self.session, kind=self.kind)
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -92,8 +125,10 @@ class DocumentStatusView(SubjectMixin, TemplateResponseMixin, View):
     template_name = "documents/status.html"
 
     def get(self, request, *args, **kwargs) -> HttpResponse:
-        url = subject_url(self.forum, self.session)
-        document = GeneratedDocument.objects.filter(forum=self.forum, session=self.session, pk=kwargs["pk"]).first()
+        url = subject_url(self.forum, self.session, self.kind)
+        document = GeneratedDocument.objects.filter(
+            forum=self.forum, session=self.session, kind=self.kind, pk=kwargs["pk"]
+        ).first()
         if document is None:
             return HttpResponseRedirect(url)
         in_progress = document.status in (GeneratedDocument.Status.QUEUED, GeneratedDocument.Status.RENDERING)
@@ -104,7 +139,7 @@ class DocumentStatusView(SubjectMixin, TemplateResponseMixin, View):
             {
                 "forum": self.forum,
                 "document": document,
-                "subject_title": subject_title(self.forum, self.session),
+                "subject_title": subject_title(self.forum, self.session, self.kind),
                 "subject_url": url,
                 "refresh_seconds": STATUS_REFRESH_SECONDS,
                 "in_progress": in_progress,
@@ -135,14 +170,14 @@ def _rendering_seconds(document: GeneratedDocument) -> int | None:
     return max(0, int((timezone.now() - document.render_started_at).total_seconds()))
 
 
-def subject_url(forum: Forum, session: Session | None) -> str:
-    """The stable URL of a printed subject: ``session``'s ``agenda.pdf``, or else ``forum``'s ``programme.pdf``."""
-    name = "documents:session-agenda-pdf" if session is not None else "documents:programme-pdf"
-    return reverse(name, kwargs=_subject_kwargs(forum, session))
+def subject_url(forum: Forum, session: Session | None, kind: str) -> str:
+    """The stable URL of a printed subject: ``session``'s ``agenda.pdf`` or ``recommendations.pdf``
+    (by ``kind``), or ``forum``'s ``programme.pdf``."""
+    return reverse(_URL_NAMES[kind][0], kwargs=_subject_kwargs(forum, session))
 
 
 def _subject_kwargs(forum: Forum, session: Session | None) -> dict[str, str]:
-    """The URL arguments naming a printed subject: ``forum_slug``, and ``session_slug`` for an agenda."""
+    """The URL arguments naming a printed subject: ``forum_slug``, and ``session_slug`` for a session's document."""
     if session is not None:
         return {"forum_slug": forum.slug, "session_slug": session.slug}
     return {"forum_slug": forum.slug}
@@ -153,18 +188,24 @@ def _file_or_status(document: GeneratedDocument) -> HttpResponse:
     if document.status != GeneratedDocument.Status.READY:
         return HttpResponseRedirect(_status_url(document))
     response = FileResponse(document.file.open("rb"), content_type="application/pdf")
-    response["Content-Disposition"] = content_disposition(subject_title(document.forum, document.session))
+    response["Content-Disposition"] = content_disposition(
+        subject_title(document.forum, document.session, document.kind)
+    )
     return response
 
 
 def _status_url(document: GeneratedDocument) -> str:
     """The status page of ``document``, under its subject's URL."""
     kwargs = _subject_kwargs(document.forum, document.session) | {"pk": document.pk}
-    return reverse("documents:document-status", kwargs=kwargs)
+    return reverse(_URL_NAMES[document.kind][1], kwargs=kwargs)
 
 
-def subject_title(forum: Forum, session: Session | None) -> str:
-    """What a document prints, e.g. "Agenda — <session title>" or "Programme — <forum title>"."""
+def subject_title(forum: Forum, session: Session | None, kind: str | None = None) -> str:
+    """What a document prints, e.g. "Agenda — <session title>", "Recommendations — <session
+    title>" or "Programme — <forum title>". ``kind`` defaults to the agenda with a
+    ``session`` and the programme without."""
+    if kind == Kind.RECOMMENDATIONS:
+        return f"Recommendations — {session.title}"
     if session is not None:
         return f"Agenda — {session.title}"
     return f"Programme — {forum.title}"

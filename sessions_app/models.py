@@ -471,11 +471,12 @@ class SpeakerRole(models.Model):
 
 
 class GeneratedDocument(models.Model):
-    """A PDF printed from a forum's programme or a session's agenda.
+    """A PDF printed from a forum's programme, a session's agenda or a session's
+    recommendations document.
 
     ``content_hash`` is the SHA-256 of the HTML the PDF was (or will be) rendered from;
     while the content is unchanged the stored file is served again, and a change makes
-    a new row (and file). ``session`` is empty for the programme.
+    a new row (and file). ``session`` is empty for the programme, and set for the other kinds.
 
     ``status`` moves QUEUED → RENDERING → READY or FAILED (see ``sessions_app.services``);
     ``render_started_at`` is when the current or last render began, so that a render
@@ -485,6 +486,7 @@ class GeneratedDocument(models.Model):
     class Kind(models.TextChoices):
         PROGRAMME = "programme", "Programme"
         SESSION_AGENDA = "session_agenda", "Session agenda"
+        RECOMMENDATIONS = "recommendations", "Recommendations"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -509,7 +511,7 @@ class GeneratedDocument(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=(Q(kind="programme") & Q(session__isnull=True))
-                | (Q(kind="session_agenda") & Q(session__isnull=False)),
+                | (Q(kind__in=["session_agenda", "recommendations"]) & Q(session__isnull=False)),
                 name="document_session_matches_kind",
             ),
             models.UniqueConstraint(

@@ -1,9 +1,12 @@
-"""Print a session agenda and a forum programme: Django templates to HTML, HTML to PDF.
+"""Print a session agenda, a forum programme and a session's recommendations document:
+Django templates to HTML, HTML to PDF.
 
 The programme is a booklet: a cover, a table of contents with page numbers, then each
 session on its own page under its day, with PDF bookmarks for days and sessions. Both
 documents carry their title, language and author in the PDF's metadata, the forum's
-title in a running header and "Page X of Y" in the footer.
+title in a running header and "Page X of Y" in the footer. The recommendations document
+opens with a cover, prints its version and date in the footer and, until it is
+published, a diagonal "DRAFT" across every page.
 
 Near-pure functions: they take objects already loaded (see ``sessions_app.services``),
 make at most one query (the forum's host organizations, none if the caller prefetched
@@ -34,8 +37,10 @@ from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from forum.models import Forum
-from sessions_app.models import Session
-from sessions_app.selectors import ProgrammeDay, programme_group
+from sessions_app.models import Session, SpeakerRole
+from sessions_app.recommendation_services import RAPPORTEUR_ROLES
+from sessions_app.recommendations import RecommendationsDocument
+from sessions_app.selectors import ProgrammeDay, group_recommendations, programme_group
 
 PDF_BASE_URL = "https://forum.invalid/"
 STYLESHEET = "css/pdf.css"
@@ -133,6 +138,47 @@ def render_programme_html(forum: Forum, sessions: Iterable[Session]) -> str:
         "description": f"Programme of the {forum.title}, {forum.city}, {forum.country}.",
     }
     return _render("sessions_app/pdf/programme.html", forum, context)
+
+
+def render_recommendations_html(document: RecommendationsDocument) -> str:
+    """The HTML of a session's printed recommendations document.
+
+    ``document.session`` must be loaded as by ``Session.objects.for_session_page()``
+    (its ``key_question_list``, ``organizer_list`` and ``agenda_item_list`` with
+    ``speaker_role_list`` give the key questions, the coordinating organizations and the
+    rapporteurs) and ``document.recommendation_list`` hold its recommendations in order.
+    A cover (forum, session, coordinating organizations, version and date) comes first,
+    then the introduction, each key question with its numbered recommendations, the
+    general recommendations, the conclusions, the contributors and the rapporteurs.
+    The footer prints "Version N · <date>" (the publication date, else the last change,
+    in the forum's time zone); a document not published carries a "DRAFT" mark on every
+    page. Status, version and date are in the HTML, so each change gives a new hash.
+    """
+    session = document.session
+    forum = session.forum
+    published = document.status == RecommendationsDocument.Status.PUBLISHED
+    context = {
+        "session": session,
+        "document": document,
+        "printed": group_recommendations(document, session.key_question_list, document.recommendation_list),
+        "rapporteurs": _rapporteurs(session),
+        "is_draft": not published,
+        "dated": document.published_at if published else document.updated_at,
+        "document_title": f"Recommendations — {session.title}",
+        "description": f"Recommendations of a session of the {forum.title}, {forum.city}, {forum.country}.",
+    }
+    return _render("sessions_app/pdf/recommendations.html", forum, context)
+
+
+def _rapporteurs(session: Session) -> list[SpeakerRole]:
+    """The speaker roles of ``session``'s agenda in a rapporteur role (``RAPPORTEUR_ROLES``),
+    in agenda order, each name once. Reads only the loaded ``agenda_item_list``."""
+    rapporteurs: dict[str, SpeakerRole] = {}
+    for item in session.agenda_item_list:
+        for role in item.speaker_role_list:
+            if role.role in RAPPORTEUR_ROLES:
+                rapporteurs.setdefault(role.display_name, role)
+    return list(rapporteurs.values())
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Reads of the programme for the public site: the programme by day and session pages.
+"""Reads of the programme for the public site: the programme by day, session pages and
+their published recommendations.
 
 Times are stored in UTC; the programme is grouped by days and time slots of the forum's
 own time zone (``Forum.time_zone``), so a session at 14:00 in Quito (19:00 UTC) is on
@@ -11,7 +12,8 @@ from datetime import date, datetime, tzinfo
 from django.db.models import QuerySet
 
 from forum.models import Forum
-from sessions_app.models import Session, Theme
+from sessions_app.models import KeyQuestion, Session, Theme
+from sessions_app.recommendations import Recommendation, RecommendationsDocument
 
 
 @dataclass
@@ -35,6 +37,25 @@ class TimeSlot:
     end: datetime
     plenaries: list[Session] = field(default_factory=list)
     theme_groups: list[ThemeGroup] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class QuestionRecommendations:
+    """A key question of a session and the recommendations a document gives under it, in order."""
+
+    question: KeyQuestion
+    recommendations: list[Recommendation]
+
+
+@dataclass(frozen=True)
+class PrintedRecommendations:
+    """A recommendations document as it is read: ``document``, its ``questions``
+    (``QuestionRecommendations``, every key question of its session in order) and its
+    ``general`` recommendations (under no key question)."""
+
+    document: RecommendationsDocument
+    questions: list[QuestionRecommendations]
+    general: list[Recommendation]
 
 
 @dataclass
@@ -93,6 +114,44 @@ def session_for_page(*, forum_slug: str) -> QuerySet[Session]:
 
     Each session has its forum, theme and room joined and ``key_question_list``,
     ``reference_list``, ``organizer_list`` and ``agenda_item_list`` (each item with its
-    ``speaker_role_list``, people and organizations joined) prefetched in order.
+    ``speaker_role_list``, people and organizations joined) prefetched in order, and its
+    recommendations document (if any) joined.
     """
-    return Session.objects.filter(forum__slug=forum_slug, forum__is_published=True).for_session_page()
+    return (
+        Session.objects.filter(forum__slug=forum_slug, forum__is_published=True)
+        .for_session_page()
+        .select_related("recommendations")
+    )
+
+
+def group_recommendations(
+    document: RecommendationsDocument, key_questions: list[KeyQuestion], recommendations: list[Recommendation]
+) -> PrintedRecommendations:
+    """``recommendations`` (of ``document``, in order) under each of ``key_questions`` (in
+    order); those under no key question (or one not in ``key_questions``) are general.
+    Pure function: reads only ``key_question_id``."""
+    by_question: dict[int, list[Recommendation]] = {question.pk: [] for question in key_questions}
+    general = []
+    for recommendation in recommendations:
+        by_question.get(recommendation.key_question_id, general).append(recommendation)
+    questions = [QuestionRecommendations(question, by_question[question.pk]) for question in key_questions]
+    return PrintedRecommendations(document=document, questions=questions, general=general)
+
+
+def published_recommendations(session: Session) -> PrintedRecommendations | None:
+    """``session``'s recommendations document if it is published, grouped by its key
+    questions; None otherwise.
+
+    ``session`` comes from ``session_for_page`` (its document joined, ``key_question_list``
+    loaded). Always one query, the published document's recommendations (none for a
+    draft), so the page's query count does not depend on the document.
+    """
+    recommendations = list(
+        Recommendation.objects.filter(
+            document__session=session, document__status=RecommendationsDocument.Status.PUBLISHED
+        ).order_by("order")
+    )
+    document = getattr(session, "recommendations", None)
+    if document is None or document.status != RecommendationsDocument.Status.PUBLISHED:
+        return None
+    return group_recommendations(document, session.key_question_list, recommendations)

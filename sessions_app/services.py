@@ -1,7 +1,9 @@
-"""Writes of the sessions app: generated PDF documents (programme, session agenda).
+"""Writes of the sessions app: generated PDF documents (programme, session agenda,
+session recommendations).
 
-A ``GeneratedDocument`` row stands for one PDF of one subject (a forum's programme or
-a session's agenda) rendered from one version of its content, identified by the
+A ``GeneratedDocument`` row stands for one PDF of one subject (a forum's programme, a
+session's agenda or a session's recommendations document) rendered from one version of
+its content, identified by the
 SHA-256 of the HTML it prints. Requests never wait on WeasyPrint: ``document_request``
 returns the stored document or queues its rendering (Celery task
 ``sessions_app.document_render``) after the transaction commits; ``document_render``
@@ -24,13 +26,14 @@ from functools import partial
 from celery.exceptions import SoftTimeLimitExceeded
 from django.core.files.base import ContentFile
 from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
 
 from forum.models import Forum
 from sessions_app import pdf
 from sessions_app.models import GeneratedDocument, Session
+from sessions_app.recommendations import Recommendation, RecommendationsDocument
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +49,14 @@ STALE_RENDER_SECONDS = 2 * RENDER_TIME_LIMIT_SECONDS
 """Seconds after which a row still RENDERING is stuck: no live worker can still be rendering it."""
 
 
-def document_request(*, forum: Forum, session: Session | None = None) -> GeneratedDocument:
-    """The document of ``session``'s agenda (or of ``forum``'s programme) for its current content.
+def document_request(
+    *, forum: Forum, session: Session | None = None, kind: GeneratedDocument.Kind | None = None
+) -> GeneratedDocument:
+    """The document of ``kind`` for its subject's current content.
+
+    ``kind`` defaults to ``session``'s agenda, or without ``session`` to ``forum``'s
+    programme; ``RECOMMENDATIONS`` prints ``session``'s recommendations document, which
+    must exist (else ``RecommendationsDocument.DoesNotExist``).
 
     Renders the current HTML (a few queries, no PDF) and hashes it. Returns, in order:
     the READY document with that hash (if its file has gone from storage, it is set
@@ -61,8 +70,10 @@ def document_request(*, forum: Forum, session: Session | None = None) -> Generat
     its own savepoint and an ``IntegrityError`` from the unique constraints falls back
     to reading the row the other request created.
     """
-    kind = GeneratedDocument.Kind.SESSION_AGENDA if session else GeneratedDocument.Kind.PROGRAMME
-    content_hash = _content_hash(_current_html(forum=forum, session_id=session.pk if session else None))
+    if kind is None:
+        kind = GeneratedDocument.Kind.SESSION_AGENDA if session else GeneratedDocument.Kind.PROGRAMME
+    content = _load_content(forum=forum, session_id=session.pk if session else None, kind=kind)
+    content_hash = _content_hash(_render_html(forum, content))
     subject = {"forum": forum, "session": session, "kind": kind, "content_hash": content_hash}
     ready = GeneratedDocument.objects.filter(status=GeneratedDocument.Status.READY, **subject).first()
     if ready is not None:
@@ -226,7 +237,10 @@ def _release(document: GeneratedDocument) -> None:
 
 def _render_claimed(document: GeneratedDocument) -> GeneratedDocument:
     """Render ``document`` (claimed RENDERING by this worker) and store it; see ``document_render``."""
-    content = _load_content(forum=document.forum, session_id=document.session_id)
+    try:
+        content = _load_content(forum=document.forum, session_id=document.session_id, kind=document.kind)
+    except RecommendationsDocument.DoesNotExist as error:
+        return _store_failed(document, error)
     started = time.perf_counter()
     try:
         html = _render_html(document.forum, content)
@@ -310,24 +324,37 @@ def _subject_documents(document: GeneratedDocument) -> QuerySet[GeneratedDocumen
     return GeneratedDocument.objects.filter(same, kind=document.kind).exclude(pk=document.pk)
 
 
-def _current_html(*, forum: Forum, session_id: int | None) -> str:
-    """The HTML that the session's agenda (or, without ``session_id``, the forum's programme) prints now."""
-    return _render_html(forum, _load_content(forum=forum, session_id=session_id))
+Content = Session | list[Session] | RecommendationsDocument
+"""What a document prints: a session (its agenda), sessions (a programme) or a recommendations document."""
 
 
-def _load_content(*, forum: Forum, session_id: int | None) -> Session | list[Session]:
-    """What a document prints, loaded in a fixed number of queries.
+def _load_content(*, forum: Forum, session_id: int | None, kind: str) -> Content:
+    """What a document of ``kind`` prints, loaded in a fixed number of queries.
 
-    The session ``session_id`` as ``for_session_page`` loads it, or without it the
-    forum's sessions loaded the same way, in programme order.
+    For an agenda, the session ``session_id`` as ``for_session_page`` loads it; for the
+    programme, the forum's sessions loaded the same way, in programme order; for
+    recommendations, the session's document with ``recommendation_list`` in order and
+    its ``session`` loaded as for an agenda (``RecommendationsDocument.DoesNotExist`` if
+    the session has none).
     """
+    if kind == GeneratedDocument.Kind.RECOMMENDATIONS:
+        document = RecommendationsDocument.objects.prefetch_related(
+            Prefetch(
+                "recommendations", queryset=Recommendation.objects.order_by("order"), to_attr="recommendation_list"
+            )
+        ).get(session_id=session_id)
+        document.session = Session.objects.for_session_page().get(pk=session_id)
+        return document
     if session_id is not None:
         return Session.objects.for_session_page().get(pk=session_id)
     return list(Session.objects.filter(forum=forum).for_session_page().order_by("start", "theme__order", "title"))
 
 
-def _render_html(forum: Forum, content: Session | list[Session]) -> str:
-    """The HTML of the agenda of ``content`` (a session) or of ``forum``'s programme (a list)."""
+def _render_html(forum: Forum, content: Content) -> str:
+    """The HTML printing ``content``: a recommendations document, a session's agenda or
+    (a list of sessions) ``forum``'s programme."""
+    if isinstance(content, RecommendationsDocument):
+        return pdf.render_recommendations_html(content)
     if isinstance(content, Session):
         return pdf.render_session_agenda_html(content)
     return pdf.render_programme_html(forum, content)
@@ -339,13 +366,17 @@ def _content_hash(html: str) -> str:
 
 
 def _storage_name(document: GeneratedDocument, content_hash: str) -> str:
-    """An ASCII file name for the PDF: slugs of the forum and session, kind and hash prefix.
+    """An ASCII file name for the PDF: slugs of the forum and session, kind ("programme",
+    "agenda" or "recommendations") and hash prefix.
 
     At most 70 characters, so that with ``upload_to`` ("documents/YYYY/MM/", 18) and the
     "_" + 7 characters a storage appends when the name is taken (a re-render of the
     same content), it fits the field's 100 and the storage never truncates it.
     """
-    kind = "agenda" if document.session_id else "programme"
+    kind = {
+        GeneratedDocument.Kind.PROGRAMME: "programme",
+        GeneratedDocument.Kind.RECOMMENDATIONS: "recommendations",
+    }.get(document.kind, "agenda")
     subject = f"{document.forum.slug} {document.session.slug}" if document.session_id else document.forum.slug
     stem = slugify(subject)[: STORAGE_STEM_LENGTH - len(kind) - 1].strip("-")
     return f"{stem}-{kind}-{content_hash[:12]}.pdf"

@@ -92,7 +92,8 @@ class ProgrammeView(RegistrationForumMixin, TemplateView):
 
 class SessionDetailView(DetailView):
     """A session's page, every section of its concept note in order, and its agenda; a
-    parallel session shows its places and the participant's sign-up control."""
+    parallel session shows its places and the participant's sign-up control. Once the
+    session's recommendations document is published, the page shows it too."""
 
     template_name = "sessions_app/session_detail.html"
     context_object_name = "session"
@@ -105,12 +106,17 @@ class SessionDetailView(DetailView):
         return get_object_or_404(sessions, slug=self.kwargs["session_slug"])
 
     def get_context_data(self, **kwargs):
-        """Add the session's ``forum`` (already joined), ``registration`` and ``registration_open``."""
+        """Add the session's ``forum`` (already joined), ``registration``, ``registration_open``
+        and ``recommendations`` (``selectors.PrintedRecommendations`` if published, else None)."""
         session, forum = self.object, self.object.forum
         registration, signups = participant_signups(forum, self.request.user)
         if not session.is_plenary:
             taken = registration_selectors.seats_taken(Session.objects.filter(pk=session.pk))
             mark_places([session], taken, signups)
         return super().get_context_data(
-            forum=forum, registration=registration, registration_open=registration_is_open(forum), **kwargs
+            forum=forum,
+            registration=registration,
+            registration_open=registration_is_open(forum),
+            recommendations=selectors.published_recommendations(session),
+            **kwargs,
         )

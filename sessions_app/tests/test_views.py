@@ -33,7 +33,9 @@ pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 
 # Queries per page, whatever the number of rows (see the *_query_count tests).
 PROGRAMME_QUERIES = 4  # forum with registration settings, sessions with theme and room, organizers, seats taken
-SESSION_PAGE_QUERIES = 7  # session with forum/theme/room, questions, references, organizers, items, roles, seats taken
+# session with forum/theme/room/recommendations document, questions, references, organizers, items, roles,
+# seats taken, published recommendations
+SESSION_PAGE_QUERIES = 8
 PARTICIPANT_QUERIES = 4  # a signed-in participant's session and user, their registration, their sign-ups
 
 
