@@ -7,6 +7,7 @@ appear in the forum's agendas.
 
 from functools import cached_property
 
+from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.views.generic import DetailView, ListView
@@ -14,6 +15,7 @@ from django.views.generic import DetailView, ListView
 from forum import selectors
 from forum.models import Forum
 from registration import selectors as registration_selectors
+from sessions_app.recommendations import RecommendationsDocument
 
 
 class PublishedForumMixin:
@@ -59,15 +61,24 @@ class ForumHomeView(DetailView):
     """A forum's home page: title, edition, theme, place, dates, introduction and hosts, and
     its registration: whether it is open, opens later or has closed, with "Register" for a
     visitor without an active registration while it is open and "My registration" for a
-    signed-in participant who has one."""
+    signed-in participant who has one, and the outcome document's download once a
+    session's recommendations document is published."""
 
     template_name = "forum/forum_home.html"
     context_object_name = "forum"
     slug_url_kwarg = "forum_slug"
 
     def get_queryset(self):
-        """Published forums with their host organizations and registration settings loaded."""
-        return selectors.forum_for_home().select_related("registration_settings")
+        """Published forums with their host organizations and registration settings loaded,
+        and ``has_outcome_document``: whether any of their recommendations documents is published."""
+        published = RecommendationsDocument.objects.filter(
+            session__forum=OuterRef("pk"), status=RecommendationsDocument.Status.PUBLISHED
+        )
+        return (
+            selectors.forum_for_home()
+            .select_related("registration_settings")
+            .annotate(has_outcome_document=Exists(published))
+        )
 
     def get_context_data(self, **kwargs):
         """Add ``registration_state`` and ``registration`` (the signed-in user's, any status, or None)."""

@@ -1,11 +1,13 @@
-"""PDF downloads (programme, session agenda, session recommendations) and their preparation status pages.
+"""PDF downloads (programme, session agenda, session recommendations, outcome document) and
+their preparation status pages.
 
 The ``.pdf`` URLs answer GET (the current PDF, or a redirect to its status page) and
 POST (retry). A status page is addressed under its subject's ``.pdf`` URL, so that once
 its document is gone (superseded or replaced) it can send the visitor to the current one.
 Both status patterns are named ``document-status``: ``reverse`` picks the one whose
 arguments are given (with ``session_slug``, the agenda's). The recommendations' status
-pattern, whose arguments are the agenda's, is named ``recommendations-status``.
+pattern, whose arguments are the agenda's, is named ``recommendations-status``, and the
+outcome document's, whose arguments are the programme's, ``outcome-status``.
 """
 
 from django.urls import path
@@ -20,6 +22,16 @@ urlpatterns = [
         "<slug:forum_slug>/programme.pdf/status/<int:pk>/",
         document_views.DocumentStatusView.as_view(),
         name="document-status",
+    ),
+    path(
+        "<slug:forum_slug>/outcome.pdf",
+        document_views.SubjectPdfView.as_view(kind=GeneratedDocument.Kind.OUTCOME),
+        name="outcome-pdf",
+    ),
+    path(
+        "<slug:forum_slug>/outcome.pdf/status/<int:pk>/",
+        document_views.DocumentStatusView.as_view(kind=GeneratedDocument.Kind.OUTCOME),
+        name="outcome-status",
     ),
     path(
         "<slug:forum_slug>/sessions/<slug:session_slug>/agenda.pdf",

@@ -1,8 +1,9 @@
 """PDF downloads of a forum's programme, its sessions' agendas and their recommendations
-documents, and their status pages.
+documents, and its outcome document, and their status pages.
 
 Each printed subject has one stable URL: ``<forum>/programme.pdf``,
-``<forum>/sessions/<slug>/agenda.pdf`` and ``<forum>/sessions/<slug>/recommendations.pdf``.
+``<forum>/sessions/<slug>/agenda.pdf``, ``<forum>/sessions/<slug>/recommendations.pdf``
+and ``<forum>/outcome.pdf``.
 A GET never waits on WeasyPrint: it asks ``services.document_request`` for the document
 of the current content and sends the stored file if it is ready, or redirects to that
 document's status page. A POST retries the current document when rendering failed, has
@@ -19,6 +20,8 @@ session is one of its sessions. A recommendations document answers 404 if the se
 has none; once published anyone may download it, before that only the session's
 rapporteurs and the organizers (``recommendation_services.is_rapporteur`` /
 ``is_organizer``), and 404 to anyone else, so a draft's existence is not disclosed.
+The outcome document, which prints only published documents, is open to anyone and
+answers 404 while the forum has none.
 """
 
 import re
@@ -56,6 +59,7 @@ _URL_NAMES = {
     Kind.PROGRAMME: ("documents:programme-pdf", "documents:document-status"),
     Kind.SESSION_AGENDA: ("documents:session-agenda-pdf", "documents:document-status"),
     Kind.RECOMMENDATIONS: ("documents:recommendations-pdf", "documents:recommendations-status"),
+    Kind.OUTCOME: ("documents:outcome-pdf", "documents:outcome-status"),
 }
 
 
@@ -66,7 +70,8 @@ class SubjectMixin:
     ``session_slug``, or ``None`` without ``session_slug`` (the programme). ``self.kind``
     is the document's kind: the view's ``kind`` (``as_view(kind=…)``), by default the
     agenda with a session and the programme without. For ``RECOMMENDATIONS`` the session
-    must have a recommendations document that the user may read (``may_read_recommendations``).
+    must have a recommendations document that the user may read (``may_read_recommendations``);
+    for ``OUTCOME`` the forum must have a published one (``has_outcome_document``).
     """
 
     kind: str | None = None
@@ -80,6 +85,8 @@ class SubjectMixin:
             document = get_object_or_404(RecommendationsDocument, session=self.session)
             if not may_read_recommendations(request.user, document):
                 raise Http404("No recommendations document to show.")
+        if self.kind == Kind.OUTCOME and not has_outcome_document(self.forum):
+            raise Http404("No recommendations document has been published yet.")
         return super().dispatch(request, *args, **kwargs)
 
 
@@ -89,6 +96,13 @@ def may_read_recommendations(user, document: RecommendationsDocument) -> bool:
     if document.status == RecommendationsDocument.Status.PUBLISHED:
         return True
     return is_organizer(user) or is_rapporteur(user, document.session)
+
+
+def has_outcome_document(forum: Forum) -> bool:
+    """Whether ``forum`` has an outcome document: at least one published recommendations document."""
+    return RecommendationsDocument.objects.filter(
+        session__forum=forum, status=RecommendationsDocument.Status.PUBLISHED
+    ).exists()
 
 
 class SubjectPdfView(SubjectMixin, View):
@@ -172,7 +186,7 @@ def _rendering_seconds(document: GeneratedDocument) -> int | None:
 
 def subject_url(forum: Forum, session: Session | None, kind: str) -> str:
     """The stable URL of a printed subject: ``session``'s ``agenda.pdf`` or ``recommendations.pdf``
-    (by ``kind``), or ``forum``'s ``programme.pdf``."""
+    (by ``kind``), or ``forum``'s ``programme.pdf`` or ``outcome.pdf``."""
     return reverse(_URL_NAMES[kind][0], kwargs=_subject_kwargs(forum, session))
 
 
@@ -202,8 +216,10 @@ def _status_url(document: GeneratedDocument) -> str:
 
 def subject_title(forum: Forum, session: Session | None, kind: str | None = None) -> str:
     """What a document prints, e.g. "Agenda — <session title>", "Recommendations — <session
-    title>" or "Programme — <forum title>". ``kind`` defaults to the agenda with a
-    ``session`` and the programme without."""
+    title>", "Programme — <forum title>" or "Outcome document — <forum title>". ``kind``
+    defaults to the agenda with a ``session`` and the programme without."""
+    if kind == Kind.OUTCOME:
+        return f"Outcome document — {forum.title}"
     if kind == Kind.RECOMMENDATIONS:
         return f"Recommendations — {session.title}"
     if session is not None:

@@ -471,12 +471,14 @@ class SpeakerRole(models.Model):
 
 
 class GeneratedDocument(models.Model):
-    """A PDF printed from a forum's programme, a session's agenda or a session's
-    recommendations document.
+    """A PDF printed from a forum's programme, a session's agenda, a session's
+    recommendations document or a forum's outcome document (its published
+    recommendations documents gathered).
 
     ``content_hash`` is the SHA-256 of the HTML the PDF was (or will be) rendered from;
     while the content is unchanged the stored file is served again, and a change makes
-    a new row (and file). ``session`` is empty for the programme, and set for the other kinds.
+    a new row (and file). ``session`` is empty for the forum's documents (programme and
+    outcome document), and set for a session's (agenda and recommendations).
 
     ``status`` moves QUEUED → RENDERING → READY or FAILED (see ``sessions_app.services``);
     ``render_started_at`` is when the current or last render began, so that a render
@@ -487,6 +489,7 @@ class GeneratedDocument(models.Model):
         PROGRAMME = "programme", "Programme"
         SESSION_AGENDA = "session_agenda", "Session agenda"
         RECOMMENDATIONS = "recommendations", "Recommendations"
+        OUTCOME = "outcome", "Outcome document"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -510,14 +513,14 @@ class GeneratedDocument(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(
-                condition=(Q(kind="programme") & Q(session__isnull=True))
+                condition=(Q(kind__in=["programme", "outcome"]) & Q(session__isnull=True))
                 | (Q(kind__in=["session_agenda", "recommendations"]) & Q(session__isnull=False)),
                 name="document_session_matches_kind",
             ),
             models.UniqueConstraint(
                 fields=["forum", "kind", "content_hash"],
                 condition=Q(session__isnull=True),
-                name="document_programme_hash_unique",
+                name="document_forum_hash_unique",
             ),
             models.UniqueConstraint(
                 fields=["session", "kind", "content_hash"],

@@ -1,12 +1,14 @@
-"""Print a session agenda, a forum programme and a session's recommendations document:
-Django templates to HTML, HTML to PDF.
+"""Print a session agenda, a forum programme, a session's recommendations document and a
+forum's outcome document: Django templates to HTML, HTML to PDF.
 
 The programme is a booklet: a cover, a table of contents with page numbers, then each
 session on its own page under its day, with PDF bookmarks for days and sessions. Both
 documents carry their title, language and author in the PDF's metadata, the forum's
 title in a running header and "Page X of Y" in the footer. The recommendations document
 opens with a cover, prints its version and date in the footer and, until it is
-published, a diagonal "DRAFT" across every page.
+published, a diagonal "DRAFT" across every page. The outcome document is a booklet like
+the programme: a cover, contents, then every published recommendations document grouped
+by theme (the plenaries last), with bookmarks for the groups and their sessions.
 
 Near-pure functions: they take objects already loaded (see ``sessions_app.services``),
 make at most one query (the forum's host organizations, none if the caller prefetched
@@ -40,7 +42,7 @@ from forum.models import Forum
 from sessions_app.models import Session, SpeakerRole
 from sessions_app.recommendation_services import RAPPORTEUR_ROLES
 from sessions_app.recommendations import RecommendationsDocument
-from sessions_app.selectors import ProgrammeDay, group_recommendations, programme_group
+from sessions_app.selectors import PrintedRecommendations, ProgrammeDay, group_recommendations, programme_group
 
 PDF_BASE_URL = "https://forum.invalid/"
 STYLESHEET = "css/pdf.css"
@@ -97,7 +99,8 @@ def html_to_pdf(html: str, pdf_variant: str | None = PDF_UA) -> bytes:
     files (``StaticFilesFetcher``), refused ones are left out. Raises whatever
     WeasyPrint raises on a document it cannot lay out. CPU-bound: about 0.5 s for the
     Quito agenda (3 pages) or programme (4 pages), 10 s for a programme of 100
-    sessions (107 pages); call it from a Celery task, not a request.
+    sessions (107 pages), 14 s for an outcome document of 100 sessions with 8
+    recommendations each (109 pages); call it from a Celery task, not a request.
     """
     document = HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=StaticFilesFetcher())
     return document.write_pdf(pdf_variant=pdf_variant)
@@ -168,6 +171,83 @@ def render_recommendations_html(document: RecommendationsDocument) -> str:
         "description": f"Recommendations of a session of the {forum.title}, {forum.city}, {forum.country}.",
     }
     return _render("sessions_app/pdf/recommendations.html", forum, context)
+
+
+@dataclass(frozen=True)
+class OutcomeEntry:
+    """A published recommendations document as the outcome document prints it: the
+    document (its ``session`` loaded), its recommendations grouped by key question and
+    its session's rapporteurs."""
+
+    document: RecommendationsDocument
+    printed: PrintedRecommendations
+    rapporteurs: list[SpeakerRole]
+
+
+@dataclass(frozen=True)
+class OutcomeGroup:
+    """A part of the outcome document: a theme's parallel sessions, the parallel sessions
+    without a theme, or the plenaries; ``entries`` in time order."""
+
+    title: str
+    entries: list[OutcomeEntry]
+
+
+PLENARIES_TITLE = "Plenary sessions"
+NO_THEME_TITLE = "Other parallel sessions"
+
+
+def render_outcome_html(forum: Forum, documents: Iterable[RecommendationsDocument]) -> str:
+    """The HTML of ``forum``'s outcome document: cover, contents, then ``documents`` by group.
+
+    ``documents`` are the forum's published recommendations documents, each with its
+    ``recommendation_list`` in order and its ``session`` loaded as by
+    ``Session.objects.for_session_page()`` (theme, ``key_question_list``,
+    ``organizer_list``, ``agenda_item_list`` with ``speaker_role_list``); any order.
+    They print grouped as ``_outcome_groups`` groups them, each session starting a page
+    that its group's heading tops for the group's first session, with the same content
+    as its own recommendations document (after its cover). Versions and publication
+    dates are in the HTML, so a change to any document gives a new hash.
+    """
+    context = {
+        "groups": _outcome_groups(documents),
+        "document_title": f"{forum.title} — Outcome document",
+        "description": f"Recommendations of the sessions of the {forum.title}, {forum.city}, {forum.country}.",
+    }
+    return _render("sessions_app/pdf/outcome.html", forum, context)
+
+
+def _outcome_groups(documents: Iterable[RecommendationsDocument]) -> list[OutcomeGroup]:
+    """``documents`` grouped for the outcome document: each theme of a parallel session in
+    theme order (then title), the parallel sessions without a theme (``NO_THEME_TITLE``),
+    then the plenaries (``PLENARIES_TITLE``); within a group, by session start then title.
+    Empty groups are left out. Reads only loaded attributes."""
+    themed: dict[int, list[OutcomeEntry]] = {}
+    unthemed: list[OutcomeEntry] = []
+    plenaries: list[OutcomeEntry] = []
+    themes = {}
+    for document in sorted(documents, key=lambda document: (document.session.start, document.session.title)):
+        session = document.session
+        entry = OutcomeEntry(
+            document=document,
+            printed=group_recommendations(document, session.key_question_list, document.recommendation_list),
+            rapporteurs=_rapporteurs(session),
+        )
+        if session.is_plenary:
+            plenaries.append(entry)
+        elif session.theme is None:
+            unthemed.append(entry)
+        else:
+            themes[session.theme_id] = session.theme
+            themed.setdefault(session.theme_id, []).append(entry)
+    ordered_themes = sorted(themes.values(), key=lambda theme: (theme.order, theme.title))
+    groups = [OutcomeGroup(theme.title, themed[theme.pk]) for theme in ordered_themes]
+    groups += [
+        OutcomeGroup(title, entries)
+        for title, entries in ((NO_THEME_TITLE, unthemed), (PLENARIES_TITLE, plenaries))
+        if entries
+    ]
+    return groups
 
 
 def _rapporteurs(session: Session) -> list[SpeakerRole]:

@@ -1,9 +1,9 @@
 """Writes of the sessions app: generated PDF documents (programme, session agenda,
-session recommendations).
+session recommendations, outcome document).
 
 A ``GeneratedDocument`` row stands for one PDF of one subject (a forum's programme, a
-session's agenda or a session's recommendations document) rendered from one version of
-its content, identified by the
+session's agenda, a session's recommendations document or a forum's outcome document)
+rendered from one version of its content, identified by the
 SHA-256 of the HTML it prints. Requests never wait on WeasyPrint: ``document_request``
 returns the stored document or queues its rendering (Celery task
 ``sessions_app.document_render``) after the transaction commits; ``document_render``
@@ -56,7 +56,9 @@ def document_request(
 
     ``kind`` defaults to ``session``'s agenda, or without ``session`` to ``forum``'s
     programme; ``RECOMMENDATIONS`` prints ``session``'s recommendations document, which
-    must exist (else ``RecommendationsDocument.DoesNotExist``).
+    must exist (else ``RecommendationsDocument.DoesNotExist``); ``OUTCOME`` (without
+    ``session``) gathers ``forum``'s published recommendations documents, so publishing,
+    editing or withdrawing any of them changes its hash.
 
     Renders the current HTML (a few queries, no PDF) and hashes it. Returns, in order:
     the READY document with that hash (if its file has gone from storage, it is set
@@ -73,7 +75,7 @@ def document_request(
     if kind is None:
         kind = GeneratedDocument.Kind.SESSION_AGENDA if session else GeneratedDocument.Kind.PROGRAMME
     content = _load_content(forum=forum, session_id=session.pk if session else None, kind=kind)
-    content_hash = _content_hash(_render_html(forum, content))
+    content_hash = _content_hash(_render_html(forum, kind, content))
     subject = {"forum": forum, "session": session, "kind": kind, "content_hash": content_hash}
     ready = GeneratedDocument.objects.filter(status=GeneratedDocument.Status.READY, **subject).first()
     if ready is not None:
@@ -243,7 +245,7 @@ def _render_claimed(document: GeneratedDocument) -> GeneratedDocument:
         return _store_failed(document, error)
     started = time.perf_counter()
     try:
-        html = _render_html(document.forum, content)
+        html = _render_html(document.forum, document.kind, content)
     except Exception as error:
         return _store_failed(document, error)
     content_hash = _content_hash(html)
@@ -319,13 +321,14 @@ def _supersede(document: GeneratedDocument, current: GeneratedDocument) -> Gener
 
 
 def _subject_documents(document: GeneratedDocument) -> QuerySet[GeneratedDocument]:
-    """The other documents of the same kind for the same session (or forum programme)."""
+    """The other documents of the same kind for the same session (or, for a forum's documents, forum)."""
     same = Q(session_id=document.session_id) if document.session_id else Q(forum_id=document.forum_id)
     return GeneratedDocument.objects.filter(same, kind=document.kind).exclude(pk=document.pk)
 
 
-Content = Session | list[Session] | RecommendationsDocument
-"""What a document prints: a session (its agenda), sessions (a programme) or a recommendations document."""
+Content = Session | list[Session] | RecommendationsDocument | list[RecommendationsDocument]
+"""What a document prints: a session (its agenda), sessions (a programme), a
+recommendations document, or a forum's published ones (its outcome document)."""
 
 
 def _load_content(*, forum: Forum, session_id: int | None, kind: str) -> Content:
@@ -335,14 +338,25 @@ def _load_content(*, forum: Forum, session_id: int | None, kind: str) -> Content
     programme, the forum's sessions loaded the same way, in programme order; for
     recommendations, the session's document with ``recommendation_list`` in order and
     its ``session`` loaded as for an agenda (``RecommendationsDocument.DoesNotExist`` if
-    the session has none).
+    the session has none); for the outcome document, the forum's published documents
+    with their sessions loaded as for an agenda (7 queries however many there are; in no
+    particular order, ``pdf.render_outcome_html`` orders them).
     """
-    if kind == GeneratedDocument.Kind.RECOMMENDATIONS:
-        document = RecommendationsDocument.objects.prefetch_related(
-            Prefetch(
-                "recommendations", queryset=Recommendation.objects.order_by("order"), to_attr="recommendation_list"
+    if kind == GeneratedDocument.Kind.OUTCOME:
+        documents = list(
+            _with_recommendation_list(
+                RecommendationsDocument.objects.filter(
+                    session__forum=forum, status=RecommendationsDocument.Status.PUBLISHED
+                )
             )
-        ).get(session_id=session_id)
+        )
+        sessions = Session.objects.for_session_page().in_bulk([document.session_id for document in documents])
+        for document in documents:
+            document.session = sessions.get(document.session_id)
+        # A session deleted between the two queries takes its document with it.
+        return [document for document in documents if document.session is not None]
+    if kind == GeneratedDocument.Kind.RECOMMENDATIONS:
+        document = _with_recommendation_list(RecommendationsDocument.objects).get(session_id=session_id)
         document.session = Session.objects.for_session_page().get(pk=session_id)
         return document
     if session_id is not None:
@@ -350,12 +364,20 @@ def _load_content(*, forum: Forum, session_id: int | None, kind: str) -> Content
     return list(Session.objects.filter(forum=forum).for_session_page().order_by("start", "theme__order", "title"))
 
 
-def _render_html(forum: Forum, content: Content) -> str:
-    """The HTML printing ``content``: a recommendations document, a session's agenda or
-    (a list of sessions) ``forum``'s programme."""
-    if isinstance(content, RecommendationsDocument):
+def _with_recommendation_list(documents: QuerySet[RecommendationsDocument]) -> QuerySet[RecommendationsDocument]:
+    """``documents`` with their recommendations in order as ``recommendation_list``."""
+    return documents.prefetch_related(
+        Prefetch("recommendations", queryset=Recommendation.objects.order_by("order"), to_attr="recommendation_list")
+    )
+
+
+def _render_html(forum: Forum, kind: str, content: Content) -> str:
+    """The HTML printing ``content``, a document of ``kind`` of ``forum`` as ``_load_content`` loads it."""
+    if kind == GeneratedDocument.Kind.OUTCOME:
+        return pdf.render_outcome_html(forum, content)
+    if kind == GeneratedDocument.Kind.RECOMMENDATIONS:
         return pdf.render_recommendations_html(content)
-    if isinstance(content, Session):
+    if kind == GeneratedDocument.Kind.SESSION_AGENDA:
         return pdf.render_session_agenda_html(content)
     return pdf.render_programme_html(forum, content)
 
@@ -367,7 +389,7 @@ def _content_hash(html: str) -> str:
 
 def _storage_name(document: GeneratedDocument, content_hash: str) -> str:
     """An ASCII file name for the PDF: slugs of the forum and session, kind ("programme",
-    "agenda" or "recommendations") and hash prefix.
+    "agenda", "recommendations" or "outcome") and hash prefix.
 
     At most 70 characters, so that with ``upload_to`` ("documents/YYYY/MM/", 18) and the
     "_" + 7 characters a storage appends when the name is taken (a re-render of the
@@ -376,6 +398,7 @@ def _storage_name(document: GeneratedDocument, content_hash: str) -> str:
     kind = {
         GeneratedDocument.Kind.PROGRAMME: "programme",
         GeneratedDocument.Kind.RECOMMENDATIONS: "recommendations",
+        GeneratedDocument.Kind.OUTCOME: "outcome",
     }.get(document.kind, "agenda")
     subject = f"{document.forum.slug} {document.session.slug}" if document.session_id else document.forum.slug
     stem = slugify(subject)[: STORAGE_STEM_LENGTH - len(kind) - 1].strip("-")
