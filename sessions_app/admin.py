@@ -710,7 +710,7 @@ def _version_number(value: str | None, *, default: int) -> int:
     """``value`` (a query parameter) as a version number, ``default`` if absent; 404 if it is not one."""
     if value is None or value == "":
         return default
-    if not (value.isascii() and value.isdigit()):
+    if not (value.isascii() and value.isdigit() and len(value) <= 9):
         raise Http404("A version is given by its number.")
     return int(value)
 

@@ -129,12 +129,17 @@ def group_recommendations(
 ) -> PrintedRecommendations:
     """``recommendations`` (of ``document``, in order) under each of ``key_questions`` (in
     order); those under no key question (or one not in ``key_questions``) are general.
-    Pure function: reads only ``key_question_id``."""
+    Each recommendation gets ``number``, counting 1, 2, 3… in the order they print (by
+    key question, then the general ones), so printed numbers always read in sequence.
+    Reads only ``key_question_id``."""
     by_question: dict[int, list[Recommendation]] = {question.pk: [] for question in key_questions}
     general = []
     for recommendation in recommendations:
         by_question.get(recommendation.key_question_id, general).append(recommendation)
     questions = [QuestionRecommendations(question, by_question[question.pk]) for question in key_questions]
+    printed = [recommendation for group in questions for recommendation in group.recommendations] + general
+    for number, recommendation in enumerate(printed, start=1):
+        recommendation.number = number
     return PrintedRecommendations(document=document, questions=questions, general=general)
 
 

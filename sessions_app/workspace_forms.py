@@ -17,18 +17,28 @@ from sessions_app.recommendations import Recommendation, RecommendationsDocument
 EXTRA_RECOMMENDATIONS = 3
 
 
+LONG_TEXT = 20_000
+"""Most characters of an introduction or conclusions (about eight printed pages)."""
+SHORT_TEXT = 5_000
+"""Most characters of one recommendation or of the contributors (about two printed pages)."""
+
+
 class DocumentForm(forms.Form):
     """The document's texts and the version the rapporteur started from."""
 
-    introduction = forms.CharField(label="Introduction", required=False, widget=forms.Textarea(attrs={"rows": 5}))
+    introduction = forms.CharField(
+        label="Introduction", required=False, max_length=LONG_TEXT, widget=forms.Textarea(attrs={"rows": 5})
+    )
     conclusions = forms.CharField(
         label="Conclusions and recommendations for public policies",
         required=False,
+        max_length=LONG_TEXT,
         widget=forms.Textarea(attrs={"rows": 6}),
     )
     contributors = forms.CharField(
         label="Contributors",
         required=False,
+        max_length=SHORT_TEXT,
         help_text=RecommendationsDocument._meta.get_field("contributors").help_text,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
@@ -58,7 +68,7 @@ class RecommendationForm(forms.Form):
         max_value=MAX_NUMBER,
         help_text="Recommendations are numbered by this order; leave blank to add at the end.",
     )
-    text = forms.CharField(label="Recommendation", widget=forms.Textarea(attrs={"rows": 3}))
+    text = forms.CharField(label="Recommendation", max_length=SHORT_TEXT, widget=forms.Textarea(attrs={"rows": 3}))
     level = forms.ChoiceField(label="Level", choices=[("", "Choose a level")] + Recommendation.Level.choices)
     actors = forms.CharField(
         label="Actors",

@@ -204,3 +204,12 @@ def test_recommendation_factory_files_under_a_question_of_the_documents_session(
 
     assert recommendation.key_question.session == recommendation.document.session
     recommendation.full_clean()
+
+
+def test_a_version_number_too_long_to_be_one_is_a_404(admin_client, quito_session):
+    from sessions_app.recommendation_services import document_for
+
+    document = document_for(quito_session)
+    url = reverse("admin:sessions_app_recommendationsdocument_diff", args=[document.pk])
+
+    assert admin_client.get(url, {"from": "9" * 5000}).status_code == 404

@@ -304,3 +304,20 @@ def test_session_page_query_count_does_not_depend_on_the_document(
     publish(document)
     with django_assert_num_queries(SESSION_PAGE_QUERIES):
         assert client.get(session_url(quito_session)).status_code == 200
+
+
+def test_printed_numbers_follow_the_reading_order_and_line_breaks_are_kept(client, quito_session):
+    document = RecommendationsDocumentFactory(session=quito_session, contributors="David Khoudour (UNDP)\nAna Ruiz")
+    first, second = quito_session.key_questions.order_by("order")[:2]
+    RecommendationFactory(document=document, key_question=None, order=1, text="General one.", level=Level.GLOBAL)
+    RecommendationFactory(document=document, key_question=second, order=2, text="Line one\nLine two", level=Level.LOCAL)
+    RecommendationFactory(document=document, key_question=first, order=3, text="First question's.", level=Level.LOCAL)
+    publish(document)
+
+    text = " ".join(pdf_text(printed(quito_session)).split())
+    html = client.get(session_url(quito_session)).content.decode()
+
+    assert text.index("1. First question's.") < text.index("2. Line one") < text.index("3. General one.")
+    assert "Line one<br>Line two" in html
+    assert "David Khoudour (UNDP)<br>Ana Ruiz" in html
+    assert '<li value="1">' in html and '<li value="3">' in html

@@ -381,3 +381,12 @@ def test_the_quito_rapporteur_writes_the_quito_recommendations(quito_session):
     assert response.status_code == 302
     document = RecommendationsDocument.objects.get(session=quito_session)
     assert document.recommendations.get().key_question == question
+
+
+def test_texts_longer_than_the_limits_are_form_errors():
+    from sessions_app.workspace_forms import LONG_TEXT, DocumentForm
+
+    form = DocumentForm({"introduction": "x" * (LONG_TEXT + 1), "expected_version": "1"})
+
+    assert not form.is_valid()
+    assert "introduction" in form.errors
