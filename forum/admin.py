@@ -87,6 +87,19 @@ CONCURRENT_SAVE_MESSAGE = (
 )
 
 
+class ReadOnlyInline(admin.TabularInline):
+    """An inline that shows rows and offers no way to add, change or delete them."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 class SafeChangesMixin:
     """For a ``ModelAdmin``: saves that cannot clash.
 

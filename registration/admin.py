@@ -41,7 +41,7 @@ from django_countries.filters import CountryFilter
 from import_export.admin import ExportActionMixin
 from import_export.formats import base_formats
 
-from forum.admin import SafeChangesMixin
+from forum.admin import ReadOnlyInline, SafeChangesMixin
 from forum.models import Forum
 from registration import services
 from registration.exports import (
@@ -214,19 +214,6 @@ def _warn_about_settings(request, settings: RegistrationSettings) -> None:
         messages.warning(request, f"Registration opens after the forum ends ({last_day}).")
     elif settings.closes_on > forum.end_date:
         messages.warning(request, f"Registration closes after the forum ends ({last_day}).")
-
-
-class ReadOnlyInline(admin.TabularInline):
-    """An inline that shows rows and offers no way to add, change or delete them."""
-
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class SessionSignupInline(ReadOnlyInline):

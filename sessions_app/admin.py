@@ -32,7 +32,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
-from forum.admin import KeyCheckingAutocompleteMixin, SafeChangesMixin
+from forum.admin import KeyCheckingAutocompleteMixin, ReadOnlyInline, SafeChangesMixin
 from forum.models import Forum
 from sessions_app.document_views import content_disposition, subject_title
 from sessions_app.forms import (
@@ -504,29 +504,19 @@ class GeneratedDocumentAdmin(admin.ModelAdmin):
         return format_html('<a href="{}">Download</a>', url)
 
 
-class RecommendationInline(admin.TabularInline):
+class RecommendationInline(ReadOnlyInline):
     """A document's recommendations in their order, read-only."""
 
     model = Recommendation
     fields = ["order", "key_question", "level", "text", "actors"]
     readonly_fields = fields
     ordering = ["order"]
-    extra = 0
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("key_question")
 
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class RecommendationsVersionInline(admin.TabularInline):
+class RecommendationsVersionInline(ReadOnlyInline):
     """A document's history, newest first: who changed it, when, how, and a link to the differences."""
 
     model = RecommendationsVersion
@@ -534,19 +524,9 @@ class RecommendationsVersionInline(admin.TabularInline):
     fields = ["number", "event", "created_by", "created_at", "comment", "differences"]
     readonly_fields = fields
     ordering = ["-number"]
-    extra = 0
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("created_by")
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description="differences")
     def differences(self, version: RecommendationsVersion) -> str:
