@@ -10,7 +10,6 @@ from datetime import date
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -19,8 +18,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
 from forum.models import Forum
-from registration import services
-from registration.models import Notification, Registration, SessionSignup
+from registration import selectors, services
+from registration.models import Notification, Registration
 from sessions_app.models import Session
 
 Kind = Notification.Kind
@@ -156,7 +155,7 @@ def _paragraphs(notification: Notification, names: dict) -> list[str]:
                 )
             return [
                 waiting,
-                *_waitlist_position(_registration_waitlist_position(registration)),
+                *_waitlist_position(selectors.waitlist_position(registration)),
                 _(
                     "When a place becomes free it goes to the next person on the waitlist, and we will write to you "
                     "if it is yours. You do not need to do anything."
@@ -193,7 +192,7 @@ def _paragraphs(notification: Notification, names: dict) -> list[str]:
         case Kind.SESSION_WAITLISTED:
             return [
                 _("The parallel session “%(session)s” at %(forum)s is full, so you are on its waitlist.") % names,
-                *_waitlist_position(_session_waitlist_position(registration, notification.session)),
+                *_waitlist_position(selectors.session_waitlist_position(registration, notification.session)),
                 _("When a seat becomes free it goes to the next person on the waitlist, and we will write to you."),
             ]
         case Kind.SESSION_PROMOTED:
@@ -215,29 +214,6 @@ def _waitlist_position(position: int | None) -> list[str]:
     if position is None:
         return []
     return [_("You are number %(position)s on the waitlist.") % {"position": position}]
-
-
-def _registration_waitlist_position(registration: Registration) -> int | None:
-    """``registration``'s place in its forum's waitlist (1 is next), None if it is not waitlisted now."""
-    if registration.status != Registration.Status.WAITLISTED:
-        return None
-    waitlist = Registration.objects.filter(forum_id=registration.forum_id).waitlist()
-    return _ahead(waitlist, registration.waitlisted_at, registration.pk) + 1
-
-
-def _session_waitlist_position(registration: Registration, session: Session) -> int | None:
-    """The participant's place in ``session``'s waitlist (1 is next), None if not waitlisted there now."""
-    signup = SessionSignup.objects.filter(
-        registration=registration, session=session, status=SessionSignup.Status.WAITLISTED
-    ).first()
-    if signup is None:
-        return None
-    return _ahead(session.signups.waitlist(), signup.waitlisted_at, signup.pk) + 1
-
-
-def _ahead(waitlist, waitlisted_at, pk: int) -> int:
-    """How many entries of ``waitlist`` come before the one waitlisted at ``waitlisted_at`` with ``pk``."""
-    return waitlist.filter(Q(waitlisted_at__lt=waitlisted_at) | Q(waitlisted_at=waitlisted_at, pk__lt=pk)).count()
 
 
 def _forum_dates(forum: Forum) -> str:

@@ -4,6 +4,7 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from forum.models import Forum
 from registration.models import Registration, SessionSignup
+from sessions_app.models import Session
 
 
 def _waitlist_rank(model, partition: str) -> Subquery:
@@ -32,15 +33,33 @@ def registration_of(forum: Forum, user) -> Registration | None:
         return None
     registration = Registration.objects.filter(forum=forum, user=user).first()
     if registration is not None:
-        registration.waitlist_position = None
-        if registration.status == Registration.Status.WAITLISTED:
-            registration.waitlist_position = (
-                Registration.objects.filter(pk=registration.pk)
-                .annotate(rank=_waitlist_rank(Registration, "forum"))
-                .values_list("rank", flat=True)
-                .get()
-            )
+        registration.waitlist_position = waitlist_position(registration)
     return registration
+
+
+def waitlist_position(registration: Registration) -> int | None:
+    """``registration``'s place in its forum's waitlist (1 is next), None unless WAITLISTED.
+
+    No query unless it is waitlisted, then one.
+    """
+    if registration.status != Registration.Status.WAITLISTED:
+        return None
+    return (
+        Registration.objects.filter(pk=registration.pk)
+        .annotate(rank=_waitlist_rank(Registration, "forum"))
+        .values_list("rank", flat=True)
+        .get()
+    )
+
+
+def session_waitlist_position(registration: Registration, session: Session) -> int | None:
+    """``registration``'s place in ``session``'s waitlist (1 is next), None unless waitlisted there. One query."""
+    return (
+        SessionSignup.objects.filter(registration=registration, session=session, status=SessionSignup.Status.WAITLISTED)
+        .annotate(rank=_waitlist_rank(SessionSignup, "session"))
+        .values_list("rank", flat=True)
+        .first()
+    )
 
 
 def signups_of(registration: Registration) -> list[SessionSignup]:

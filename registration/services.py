@@ -263,15 +263,18 @@ def waitlist_reason(registration: Registration) -> str | None:
     """Why ``registration`` waits: ``"category"`` when its category's quota is taken while the
     forum has room, ``"forum"`` when the forum is full; None unless it is WAITLISTED.
 
-    Read-only, two queries (no lock: the answer is for display).
+    Read-only, at most two queries: capacity and places held (no lock: the answer is for display).
     """
     if registration.status != Status.WAITLISTED:
         return None
-    settings = RegistrationSettings.objects.filter(forum_id=registration.forum_id).first()
+    settings = RegistrationSettings.objects.filter(forum_id=registration.forum_id).values_list("capacity").first()
     if settings is None:
         return "forum"
-    places = _Places.count(settings)
-    return "category" if places.forum_has_room() else "forum"
+    (capacity,) = settings
+    if capacity is None:
+        return "category"
+    held = Registration.objects.filter(forum_id=registration.forum_id).holding_places().count()
+    return "category" if held < capacity else "forum"
 
 
 def session_capacity(session: Session) -> int | None:

@@ -387,6 +387,15 @@ def _content_hash(html: str) -> str:
     return hashlib.sha256(html.encode("utf-8")).hexdigest()
 
 
+_STORAGE_KIND_NAMES = {
+    GeneratedDocument.Kind.PROGRAMME: "programme",
+    GeneratedDocument.Kind.SESSION_AGENDA: "agenda",
+    GeneratedDocument.Kind.RECOMMENDATIONS: "recommendations",
+    GeneratedDocument.Kind.OUTCOME: "outcome",
+}
+"""The kind as ``_storage_name`` writes it in a file name."""
+
+
 def _storage_name(document: GeneratedDocument, content_hash: str) -> str:
     """An ASCII file name for the PDF: slugs of the forum and session, kind ("programme",
     "agenda", "recommendations" or "outcome") and hash prefix.
@@ -395,11 +404,7 @@ def _storage_name(document: GeneratedDocument, content_hash: str) -> str:
     "_" + 7 characters a storage appends when the name is taken (a re-render of the
     same content), it fits the field's 100 and the storage never truncates it.
     """
-    kind = {
-        GeneratedDocument.Kind.PROGRAMME: "programme",
-        GeneratedDocument.Kind.RECOMMENDATIONS: "recommendations",
-        GeneratedDocument.Kind.OUTCOME: "outcome",
-    }.get(document.kind, "agenda")
+    kind = _STORAGE_KIND_NAMES[document.kind]
     subject = f"{document.forum.slug} {document.session.slug}" if document.session_id else document.forum.slug
     stem = slugify(subject)[: STORAGE_STEM_LENGTH - len(kind) - 1].strip("-")
     return f"{stem}-{kind}-{content_hash[:12]}.pdf"
