@@ -1,5 +1,6 @@
 """Event core: user accounts, forums (editions), organizations, people and rooms."""
 
+import uuid
 import zoneinfo
 from datetime import date, datetime, time, timedelta, tzinfo
 
@@ -120,6 +121,13 @@ class Person(models.Model):
 
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
+    guid = models.UUIDField(
+        "GUID",
+        default=uuid.uuid4,
+        unique=True,
+        editable=False,
+        help_text="Stable identity in schedule exchange files (frab/pretalx person guid).",
+    )
     position = models.CharField(max_length=255, blank=True)
     organization = models.ForeignKey(
         Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="people"

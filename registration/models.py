@@ -174,6 +174,15 @@ class Registration(models.Model):
     consented_at = models.DateTimeField(_("consent given at"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices)
     waitlisted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    calendar_token = models.CharField(
+        _("personal calendar key"),
+        max_length=64,
+        null=True,
+        blank=True,
+        unique=True,
+        editable=False,
+        help_text=_("Secret part of the personal calendar feed's URL; a new key revokes the old URL."),
+    )
     created_at = models.DateTimeField(_("registered at"), auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

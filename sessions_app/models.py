@@ -7,8 +7,10 @@ datetimes stored in UTC and shown in the forum's time zone.
 """
 
 import re
+import uuid
 from datetime import date, datetime
 
+from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
@@ -114,8 +116,20 @@ class Session(models.Model):
     theme = models.ForeignKey(Theme, null=True, blank=True, on_delete=models.SET_NULL, related_name="sessions")
     title = models.CharField(max_length=300)
     slug = models.SlugField(max_length=100)
+    guid = models.UUIDField(
+        "GUID",
+        default=uuid.uuid4,
+        unique=True,
+        editable=False,
+        help_text="Stable identity across exports, imports and calendar UIDs (frab event guid).",
+    )
     start = models.DateTimeField()
     end = models.DateTimeField()
+    is_cancelled = models.BooleanField(
+        "cancelled",
+        default=False,
+        help_text="A cancelled session stays listed, marked cancelled, and takes no more sign-ups.",
+    )
     room = models.ForeignKey(Room, null=True, blank=True, on_delete=models.SET_NULL, related_name="sessions")
     capacity = models.PositiveIntegerField(
         null=True, blank=True, help_text="Places for participants; blank means the room's capacity."
@@ -500,6 +514,7 @@ class GeneratedDocument(models.Model):
     forum = models.ForeignKey(Forum, on_delete=models.CASCADE, related_name="documents")
     session = models.ForeignKey(Session, null=True, blank=True, on_delete=models.CASCADE, related_name="documents")
     kind = models.CharField(max_length=20, choices=Kind.choices)
+    language = models.CharField(max_length=10, choices=settings.LANGUAGES, default="en")
     content_hash = models.CharField(max_length=64)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     file = models.FileField(upload_to="documents/%Y/%m/", blank=True)
@@ -518,12 +533,12 @@ class GeneratedDocument(models.Model):
                 name="document_session_matches_kind",
             ),
             models.UniqueConstraint(
-                fields=["forum", "kind", "content_hash"],
+                fields=["forum", "kind", "language", "content_hash"],
                 condition=Q(session__isnull=True),
                 name="document_forum_hash_unique",
             ),
             models.UniqueConstraint(
-                fields=["session", "kind", "content_hash"],
+                fields=["session", "kind", "language", "content_hash"],
                 condition=Q(session__isnull=False),
                 name="document_session_hash_unique",
             ),
@@ -534,3 +549,4 @@ class GeneratedDocument(models.Model):
 
 
 from sessions_app.recommendations import Recommendation, RecommendationsDocument, RecommendationsVersion  # noqa: E402,F401
+from sessions_app.releases import ProgrammeRelease  # noqa: E402,F401
