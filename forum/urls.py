@@ -15,5 +15,8 @@ urlpatterns = [
     path("forums/", include("sessions_app.urls")),
     path("forums/", include("sessions_app.document_urls")),
     path("forums/", include("registration.urls")),
+    path("", include("sessions_app.calendar_urls")),
+    path("forums/", include("sessions_app.schedule_urls")),
+    path("forums/", include("sessions_app.release_urls")),
     path("rapporteur/", include("sessions_app.workspace_urls")),
 ]

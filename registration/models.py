@@ -271,12 +271,21 @@ class Notification(models.Model):
         SESSION_CONFIRMED = "session_confirmed", _("Session sign-up confirmed")
         SESSION_WAITLISTED = "session_waitlisted", _("Session waitlist joined")
         SESSION_PROMOTED = "session_promoted", _("Promoted from a session's waitlist")
+        SESSION_CHANGED = "session_changed", _("Session changed in a programme release")
 
-    SESSION_KINDS = (Kind.SESSION_CONFIRMED, Kind.SESSION_WAITLISTED, Kind.SESSION_PROMOTED)
+    SESSION_KINDS = (Kind.SESSION_CONFIRMED, Kind.SESSION_WAITLISTED, Kind.SESSION_PROMOTED, Kind.SESSION_CHANGED)
 
     registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     session = models.ForeignKey(Session, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    release = models.ForeignKey(
+        "sessions_app.ProgrammeRelease",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        help_text="For “session changed”: the release whose changes the e-mail reports.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
