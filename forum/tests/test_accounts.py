@@ -108,7 +108,7 @@ def test_sign_up_mails_a_link_and_confirming_it_verifies_the_address_and_signs_i
     [mail] = mailoutbox
     assert mail.to == ["ana.lopez@example.org"]
     assert mail.subject.startswith(SUBJECT_PREFIX)
-    confirm_path = link_in(mail.body, "/accounts/confirm-email/")
+    confirm_path = link_in(mail.body, "/en/accounts/confirm-email/")
     assert confirm_path
 
     page = client.get(confirm_path)
@@ -140,7 +140,7 @@ def test_signing_in_before_verifying_leads_to_the_verification_page(client, mail
 
 def test_confirmation_link_opened_in_another_browser_verifies_without_signing_in(client, mailoutbox):
     sign_up(client, "ana@example.org")
-    confirm_path = link_in(mailoutbox[0].body, "/accounts/confirm-email/")
+    confirm_path = link_in(mailoutbox[0].body, "/en/accounts/confirm-email/")
     browser = Client()
 
     browser.post(confirm_path)
@@ -166,8 +166,8 @@ def test_sign_up_with_a_taken_address_in_other_case_keeps_one_account_and_tells_
     assert signed_in_user_id(client) is None
     [mail] = [mail for mail in mailoutbox if mail.to == ["ana@x.org"]]
     assert mail.subject == f"{SUBJECT_PREFIX}Account Already Exists"
-    assert link_in(mail.body, "/accounts/password/reset/")
-    assert not link_in(mail.body, "/accounts/confirm-email/")
+    assert link_in(mail.body, "/en/accounts/password/reset/")
+    assert not link_in(mail.body, "/en/accounts/confirm-email/")
 
 
 def test_sign_up_with_the_address_of_an_account_created_with_capitals_keeps_one_account(client, mailoutbox):
@@ -249,7 +249,7 @@ def test_password_reset_answers_alike_for_known_and_unknown_addresses(client, ma
     assert known.redirect_chain == unknown.redirect_chain == [(reverse("account_reset_password_done"), 302)]
     assert page_text(known.content) == page_text(unknown.content)
     to_nobody = [mail for mail in mailoutbox if mail.to == ["nobody@x.org"]]
-    assert all(not link_in(mail.body, "/accounts/password/reset/key/") for mail in to_nobody)
+    assert all(not link_in(mail.body, "/en/accounts/password/reset/key/") for mail in to_nobody)
     assert [mail.subject for mail in to_nobody] == [f"{SUBJECT_PREFIX}Unknown Account"]
 
 
@@ -261,7 +261,7 @@ def test_password_reset_link_sets_a_new_password(client, mailoutbox):
     [mail] = mailoutbox
     assert mail.to == ["ana@x.org"]
     assert mail.subject.startswith(SUBJECT_PREFIX)
-    key_path = link_in(mail.body, "/accounts/password/reset/key/")
+    key_path = link_in(mail.body, "/en/accounts/password/reset/key/")
     form_page = client.get(key_path, follow=True)
     assert form_page.status_code == 200
     assert 'name="password1"' in form_page.content.decode()

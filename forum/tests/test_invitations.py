@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 
 Role = SpeakerRole.Role
 PASSWORD = "a rapporteur's own passphrase"
-RESET_PATH = re.compile(r"https?://testserver(/accounts/password/reset/key/\S+)")
+RESET_PATH = re.compile(r"https?://testserver(/en/accounts/password/reset/key/\S+)")
 CHANGELIST = reverse("admin:forum_person_changelist")
 
 
@@ -79,11 +79,11 @@ def test_inviting_links_a_new_verified_account_and_mails_the_sessions_and_links(
     assert mail.subject == "You are invited as rapporteur: Mayoral Forum 2020"
     assert "- Housing\n- Jobs\n" in mail.body
     assert "Water" not in mail.body
-    assert f"{settings.SITE_URL}/rapporteur/" in mail.body
+    assert f"{settings.SITE_URL}/en/rapporteur/" in mail.body
     [(html, mimetype)] = mail.alternatives
     assert mimetype == "text/html"
     assert "<li>Jobs</li>" in html
-    assert f'href="{settings.SITE_URL}/rapporteur/"' in html
+    assert f'href="{settings.SITE_URL}/en/rapporteur/"' in html
 
 
 def test_the_mailed_link_sets_a_password_to_sign_in_with(rapporteur, rf, client, mailoutbox):

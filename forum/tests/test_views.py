@@ -505,7 +505,7 @@ def test_messages_are_shown(client, rf, quito_forum):
 
 
 def test_404_page_is_friendly(client):
-    response = client.get("/forums/no-such-forum/")
+    response = client.get("/en/forums/no-such-forum/")
 
     assert response.status_code == 404
     text = page_text(response.content)

@@ -430,7 +430,7 @@ class TestSettingsAdmin:
         response = admin_client.post(url, settings_post(registration_settings, closes_on="9999-12-31"))
         assert response.status_code == 200
         assert "Give a date before the year 3000." in response.text
-        assert admin_client.get(f"/forums/{registration_settings.forum.slug}/").status_code == 200
+        assert admin_client.get(f"/en/forums/{registration_settings.forum.slug}/").status_code == 200
 
     def test_two_quotas_for_one_category_are_a_form_error(self, admin_client, registration_settings):
         url = reverse("admin:registration_registrationsettings_change", args=[registration_settings.pk])

@@ -8,7 +8,6 @@ from collections.abc import Callable
 import pytest
 from django.conf import settings as django_settings
 from django.db import transaction
-from django.urls import reverse
 
 from forum.tests.factories import RoomFactory
 from registration import services
@@ -285,8 +284,8 @@ def test_email_lists_the_forum_facts_and_links_to_the_registration_and_programme
     [message] = world.participant_messages()
     html = message.alternatives[0].content
     slug = world.forum.slug
-    my_registration = SITE + reverse("registration:my-registration", kwargs={"forum_slug": slug})
-    programme = f"{SITE}/forums/{slug}/programme/"
+    my_registration = f"{SITE}/{language}/forums/{slug}/registration/"
+    programme = f"{SITE}/{language}/forums/{slug}/programme/"
     for fact in facts:
         assert fact in message.body
     assert f"{my_registration}\n" in message.body

@@ -825,7 +825,7 @@ def test_programme_shows_places_and_the_participant_controls(signed_in, confirme
     assert "Open hall" in text
     assert "39 of 40 places left Signed up ✓ – Leave" in text
     assert html.count('name="join_waitlist"') == 1
-    assert html.count('<form method="post" action="/forums/') == 3  # small, full, open hall
+    assert html.count('<form method="post" action="/en/forums/') == 3  # small, full, open hall
     assert "At the same time as your choice" not in text
     assert f'value="{programme}#signup-{small.slug}"' in html
     plenary_block = html[html.index("Closing plenary") :]
