@@ -22,6 +22,7 @@ from django.db import IntegrityError, models, router, transaction
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils.translation import ngettext
+from modeltranslation.admin import TranslationAdmin
 
 from forum.formsets import LiveFormsInlineFormSet
 from forum.invitations import InvitationError, invite_rapporteur
@@ -191,7 +192,7 @@ class RoomInline(admin.TabularInline):
 
 
 @admin.register(Forum)
-class ForumAdmin(SafeChangesMixin, KeyCheckingAutocompleteMixin, admin.ModelAdmin):
+class ForumAdmin(SafeChangesMixin, KeyCheckingAutocompleteMixin, TranslationAdmin):
     """Forum editions, with their rooms; the time zone is picked from the IANA names."""
 
     list_display = ["title", "edition", "city", "country", "start_date", "end_date", "time_zone", "is_published"]
@@ -215,7 +216,7 @@ class ForumAdmin(SafeChangesMixin, KeyCheckingAutocompleteMixin, admin.ModelAdmi
 
 
 @admin.register(Organization)
-class OrganizationAdmin(SafeChangesMixin, admin.ModelAdmin):
+class OrganizationAdmin(SafeChangesMixin, TranslationAdmin):
     """Organizations, searchable by name and acronym for every autocomplete that picks one."""
 
     list_display = ["name", "acronym", "kind", "country", "website"]

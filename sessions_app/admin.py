@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.text import Truncator
+from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
 from forum.admin import KeyCheckingAutocompleteMixin, ReadOnlyInline, SafeChangesMixin
 from forum.models import Forum
@@ -133,7 +134,7 @@ class ForumTimeZoneMixin:
         return response
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change, **kwargs)
+        form = super().get_form(request, obj, change=change, **kwargs)
         forum = self.forum_for(request, obj)
         _label_time_fields(form, forum)
         if forum is not None:
@@ -223,7 +224,7 @@ class AgendaDayFilter(ForumDayFilter):
 
 
 @admin.register(Theme)
-class ThemeAdmin(SafeChangesMixin, admin.ModelAdmin):
+class ThemeAdmin(SafeChangesMixin, TranslationAdmin):
     """Themes under which a forum's parallel sessions are grouped."""
 
     list_display = ["title", "forum", "order"]
@@ -233,7 +234,7 @@ class ThemeAdmin(SafeChangesMixin, admin.ModelAdmin):
     ordering = ["forum", "order"]
 
 
-class KeyQuestionInline(admin.TabularInline):
+class KeyQuestionInline(TranslationTabularInline):
     """A session's key questions, in their numbered order."""
 
     model = KeyQuestion
@@ -265,7 +266,7 @@ class SessionOrganizerInline(KeyCheckingAutocompleteMixin, admin.TabularInline):
     extra = 0
 
 
-class AgendaItemInline(admin.TabularInline):
+class AgendaItemInline(TranslationTabularInline):
     """A session's agenda, checked as a whole; each row links to its speaker roles."""
 
     model = AgendaItem
@@ -282,7 +283,7 @@ class AgendaItemInline(admin.TabularInline):
 
 
 @admin.register(Session)
-class SessionAdmin(SafeChangesMixin, ForumTimeZoneMixin, admin.ModelAdmin):
+class SessionAdmin(SafeChangesMixin, ForumTimeZoneMixin, TranslationAdmin):
     """Sessions with every section of their concept note and their agenda, in the forum's zone."""
 
     list_display = ["title", "forum", "kind", "theme", "day", "times", "room"]
@@ -344,7 +345,7 @@ class SpeakerRoleInline(KeyCheckingAutocompleteMixin, admin.TabularInline):
 
 
 @admin.register(AgendaItem)
-class AgendaItemAdmin(SafeChangesMixin, KeyCheckingAutocompleteMixin, ForumTimeZoneMixin, admin.ModelAdmin):
+class AgendaItemAdmin(SafeChangesMixin, KeyCheckingAutocompleteMixin, ForumTimeZoneMixin, TranslationAdmin):
     """One agenda item with its speaker roles, in the forum's zone."""
 
     form = AgendaItemAdminForm
@@ -508,7 +509,7 @@ class RecommendationInline(ReadOnlyInline):
     """A document's recommendations in their order, read-only."""
 
     model = Recommendation
-    fields = ["order", "key_question", "level", "text", "actors"]
+    fields = ["order", "key_question", "level", "text_en", "text_es", "actors_en", "actors_es"]
     readonly_fields = fields
     ordering = ["order"]
 
@@ -556,7 +557,10 @@ class RecommendationsDocumentAdmin(ForumTimeZoneMixin, admin.ModelAdmin):
     actions = ["publish_selected", "return_selected"]
     fieldsets = [
         (None, {"fields": ["session", "status", "version", "return_comment"]}),
-        ("Content", {"fields": ["introduction", "conclusions", "contributors"]}),
+        (
+            "Content",
+            {"fields": ["introduction_en", "introduction_es", "conclusions_en", "conclusions_es", "contributors"]},
+        ),
         ("Changes", {"fields": ["updated_at", "updated_by", "published_at"]}),
     ]
     readonly_fields = [
@@ -564,8 +568,10 @@ class RecommendationsDocumentAdmin(ForumTimeZoneMixin, admin.ModelAdmin):
         "status",
         "version",
         "return_comment",
-        "introduction",
-        "conclusions",
+        "introduction_en",
+        "introduction_es",
+        "conclusions_en",
+        "conclusions_es",
         "contributors",
         "updated_at",
         "updated_by",

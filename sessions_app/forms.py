@@ -246,9 +246,7 @@ class AgendaItemInlineFormSet(NumberedInlineFormSet):
         intervals = [(form.cleaned_data["start"], form.cleaned_data["end"]) for form in timed]
         for earlier, later in overlapping_pairs(intervals):
             if "start" not in timed[later].errors:
-                timed[later].add_error(
-                    "start", _overlap_error(timed[earlier].cleaned_data["title"], *intervals[earlier])
-                )
+                timed[later].add_error("start", _overlap_error(timed[earlier].instance.title, *intervals[earlier]))
         numbered = [form for form in live if {"order", "start"} <= form.cleaned_data.keys()]
         entries = [(form.cleaned_data["order"], form.cleaned_data["start"]) for form in numbered]
         for lower, higher in misnumbered_pairs(entries):

@@ -20,17 +20,17 @@ def forum_post(forum: Forum) -> dict:
     rooms = list(forum.rooms.order_by("name"))
     return {
         "edition": str(forum.edition),
-        "title": forum.title,
-        "theme": forum.theme,
-        "part_of": forum.part_of,
+        "title_en": forum.title,
+        "theme_en": forum.theme,
+        "part_of_en": forum.part_of,
         "is_published": "on" if forum.is_published else "",
         "city": forum.city,
         "country": forum.country,
-        "venue": forum.venue,
+        "venue_en": forum.venue,
         "start_date": forum.start_date.isoformat(),
         "end_date": forum.end_date.isoformat(),
         "time_zone": forum.time_zone,
-        "description": forum.description,
+        "description_en": forum.description,
         "host_organizations": [str(pk) for pk in forum.host_organizations.values_list("pk", flat=True)],
         "slug": forum.slug,
         "rooms-TOTAL_FORMS": str(len(rooms)),
@@ -85,7 +85,7 @@ def test_forum_change_saves_a_room_and_host_organizations(admin_client, quito_fo
     data.update(
         {
             "host_organizations": [str(undp.pk)],
-            "venue": "Centro de Convenciones Metropolitano",
+            "venue_en": "Centro de Convenciones Metropolitano",
             "rooms-TOTAL_FORMS": "1",
             "rooms-0-name": "Sala 1",
             "rooms-0-capacity": "80",
@@ -328,7 +328,7 @@ def test_agenda_item_posted_with_a_session_that_is_not_a_key_is_an_error_on_sess
         "start_1": "14:00",
         "end_0": "2020-01-22",
         "end_1": "14:10",
-        "title": "Opening",
+        "title_en": "Opening",
         "speaker_roles-TOTAL_FORMS": "1",
         "speaker_roles-INITIAL_FORMS": "0",
         "speaker_roles-MIN_NUM_FORMS": "0",
@@ -355,13 +355,13 @@ def test_session_organizer_posted_with_an_organization_that_is_not_a_key_is_an_e
     data = {
         "forum": str(quito_forum.pk),
         "kind": session.kind,
-        "title": session.title,
+        "title_en": session.title,
         "slug": session.slug,
         "start_0": "2020-01-22",
         "start_1": "09:00",
         "end_0": "2020-01-22",
         "end_1": "10:00",
-        **dict.fromkeys(["theme", "room", "capacity", "objective", "context", "methodology", "expected_result"], ""),
+        **dict.fromkeys(["theme", "room", "capacity", "objective_en", "context_en", "methodology_en", "expected_result_en"], ""),
         **{
             f"{prefix}-{name}": value
             for prefix in ("organizers", "references", "key_questions", "agenda_items")

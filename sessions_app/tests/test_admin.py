@@ -57,16 +57,16 @@ def session_post(session: Session) -> dict[str, str]:
         "forum": str(session.forum_id),
         "kind": session.kind,
         "theme": str(session.theme_id or ""),
-        "title": session.title,
+        "title_en": session.title,
         "slug": session.slug,
         **split("start", session.start),
         **split("end", session.end),
         "room": str(session.room_id or ""),
         "capacity": str(session.capacity or ""),
-        "objective": session.objective,
-        "context": session.context,
-        "methodology": session.methodology,
-        "expected_result": session.expected_result,
+        "objective_en": session.objective,
+        "context_en": session.context,
+        "methodology_en": session.methodology,
+        "expected_result_en": session.expected_result,
     }
     inlines = {
         "organizers": (
@@ -79,11 +79,11 @@ def session_post(session: Session) -> dict[str, str]:
         ),
         "key_questions": (
             session.key_questions.order_by("order"),
-            lambda row: {"order": row.order, "text": row.text},
+            lambda row: {"order": row.order, "text_en": row.text},
         ),
         "agenda_items": (
             session.agenda_items.order_by("order"),
-            lambda row: {"order": row.order, **times(row.start, row.end), "title": row.title},
+            lambda row: {"order": row.order, **times(row.start, row.end), "title_en": row.title},
         ),
     }
     for prefix, (rows, fields) in inlines.items():
@@ -102,7 +102,7 @@ def agenda_item_post(item: AgendaItem) -> dict[str, str]:
         "order": str(item.order),
         **split("start", item.start),
         **split("end", item.end),
-        "title": item.title,
+        "title_en": item.title,
     }
     roles = list(item.speaker_roles.order_by("order"))
     data.update(management("speaker_roles", len(roles), len(roles)))
@@ -202,7 +202,7 @@ def test_agenda_item_add_stores_speaker_roles_in_order_and_reads_times_in_forum_
         "start_1": "14:00",
         "end_0": "2020-01-22",
         "end_1": "14:10",
-        "title": "Introduction of session objectives and participants",
+        "title_en": "Introduction of session objectives and participants",
         **management("speaker_roles", 0, 0),
     }
     add_speaker_role(data, order=2, role="participant", group_name="Youth representatives in the Forum")
@@ -251,7 +251,7 @@ def test_agenda_item_change_reorders_and_adds_speaker_roles(admin_client, quito_
 
 def test_session_change_edits_the_quito_agenda(admin_client, quito_session):
     data = session_post(quito_session)
-    data["agenda_items-0-title"] = "Welcome and introduction"
+    data["agenda_items-0-title_en"] = "Welcome and introduction"
     data[f"agenda_items-{CONVERSATION}-end_1"] = "16:10"
     data["agenda_items-4-order"] = "6"
     data.update(
@@ -262,7 +262,7 @@ def test_session_change_edits_the_quito_agenda(admin_client, quito_session):
             "agenda_items-5-start_1": "16:10",
             "agenda_items-5-end_0": "2020-01-22",
             "agenda_items-5-end_1": "16:20",
-            "agenda_items-5-title": "Coffee break",
+            "agenda_items-5-title_en": "Coffee break",
             "agenda_items-TOTAL_FORMS": "6",
         }
     )
@@ -318,9 +318,9 @@ def test_session_change_deletes_a_key_question_and_gives_its_number_to_another(a
 
     assert response.status_code == 302
     assert list(quito_session.key_questions.order_by("order").values_list("order", "text")) == [
-        (1, data["key_questions-0-text"]),
-        (2, data["key_questions-1-text"]),
-        (3, data["key_questions-2-text"]),
+        (1, data["key_questions-0-text_en"]),
+        (2, data["key_questions-1-text_en"]),
+        (3, data["key_questions-2-text_en"]),
         (5, "How to better incorporate migration dynamics in local urban and housing policies?"),
     ]
 
@@ -330,13 +330,13 @@ def test_session_add_reads_times_in_the_posted_forums_zone(admin_client, quito_f
     data = {
         "forum": str(quito_forum.pk),
         "kind": "plenary",
-        "title": "Opening plenary",
+        "title_en": "Opening plenary",
         "slug": "opening-plenary",
         "start_0": "2020-01-22",
         "start_1": "09:00",
         "end_0": "2020-01-22",
         "end_1": "10:00",
-        **dict.fromkeys(["theme", "room", "capacity", "objective", "context", "methodology", "expected_result"], ""),
+        **dict.fromkeys(["theme", "room", "capacity", "objective_en", "context_en", "methodology_en", "expected_result_en"], ""),
         **management("organizers", 0, 0),
         **management("references", 0, 0),
         **management("key_questions", 0, 0),
@@ -346,7 +346,7 @@ def test_session_add_reads_times_in_the_posted_forums_zone(admin_client, quito_f
         "agenda_items-0-start_1": "09:00",
         "agenda_items-0-end_0": "2020-01-22",
         "agenda_items-0-end_1": "09:15",
-        "agenda_items-0-title": "Welcome",
+        "agenda_items-0-title_en": "Welcome",
     }
 
     response = admin_client.post(reverse("admin:sessions_app_session_add"), data)
@@ -505,7 +505,7 @@ def test_new_agenda_item_running_into_a_sibling_is_an_error_on_end(admin_client)
         "start_1": "14:00",
         "end_0": "2020-01-22",
         "end_1": "14:40",
-        "title": "Opening",
+        "title_en": "Opening",
         **management("speaker_roles", 0, 0),
     }
 
@@ -677,8 +677,8 @@ def test_agenda_numbered_against_the_times_is_an_error_on_the_later_numbers_orde
     session = SessionFactory(start=quito_time(18), end=quito_time(19))
     before = snapshot()
     data = session_post(session)
-    add_row(data, "agenda_items", order=1, **times(quito_time(18, 30), quito_time(19)), title="Closing")
-    add_row(data, "agenda_items", order=2, **times(quito_time(18), quito_time(18, 30)), title="Opening")
+    add_row(data, "agenda_items", order=1, **times(quito_time(18, 30), quito_time(19)), title_en="Closing")
+    add_row(data, "agenda_items", order=2, **times(quito_time(18), quito_time(18, 30)), title_en="Opening")
 
     response = admin_client.post(change_url(session), data)
 
@@ -699,7 +699,7 @@ def test_agenda_item_numbered_against_its_siblings_times_is_an_error_on_order(ad
         "session": str(session.pk),
         "order": str(order),
         **times(quito_time(*start), quito_time(*end)),
-        "title": "Opening",
+        "title_en": "Opening",
         **management("speaker_roles", 0, 0),
     }
 
@@ -718,7 +718,7 @@ def test_agenda_item_message_names_the_item_that_starts_earlier(admin_client):
         "session": str(session.pk),
         "order": "2",
         **times(quito_time(18), quito_time(18, 30)),
-        "title": "Opening",
+        "title_en": "Opening",
         **management("speaker_roles", 0, 0),
     }
 
@@ -801,10 +801,10 @@ STALE = (
 def test_posting_a_new_session_inline_row_twice_is_a_formset_error(admin_client, prefix):
     session = SessionFactory()
     new_rows = {
-        "key_questions": {"order": 1, "text": "Which partnerships are needed?"},
+        "key_questions": {"order": 1, "text_en": "Which partnerships are needed?"},
         "references": {"number": 1, "citation": "IOM, World Migration Report 2020."},
         "organizers": {"order": 1, "organization": OrganizationFactory().pk, "role": "organizer"},
-        "agenda_items": {"order": 1, **times(quito_time(14), quito_time(14, 10)), "title": "Opening"},
+        "agenda_items": {"order": 1, **times(quito_time(14), quito_time(14, 10)), "title_en": "Opening"},
     }
     data = session_post(session)
     add_row(data, prefix, **new_rows[prefix])
@@ -843,8 +843,8 @@ def test_two_tabs_cannot_add_overlapping_agenda_items(admin_client):
     session = SessionFactory(start=quito_time(15), end=quito_time(17))
     AgendaItemFactory(session=session, order=1, start=quito_time(15), end=quito_time(15, 10), title="Opening")
     first_tab, second_tab = session_post(session), session_post(session)
-    add_row(first_tab, "agenda_items", order=2, **times(quito_time(15, 40), quito_time(15, 50)), title="X")
-    add_row(second_tab, "agenda_items", order=3, **times(quito_time(15, 45), quito_time(15, 55)), title="Y")
+    add_row(first_tab, "agenda_items", order=2, **times(quito_time(15, 40), quito_time(15, 50)), title_en="X")
+    add_row(second_tab, "agenda_items", order=3, **times(quito_time(15, 45), quito_time(15, 55)), title_en="Y")
 
     assert admin_client.post(change_url(session), first_tab).status_code == 302
     response = admin_client.post(change_url(session), second_tab)
@@ -857,7 +857,7 @@ def test_two_tabs_cannot_add_overlapping_agenda_items(admin_client):
 def test_editing_a_list_whose_row_another_tab_deleted_is_a_formset_error(admin_client, quito_session):
     first_tab, second_tab = session_post(quito_session), session_post(quito_session)
     first_tab["key_questions-4-DELETE"] = "on"
-    second_tab["key_questions-0-text"] = "Which partnerships?"
+    second_tab["key_questions-0-text_en"] = "Which partnerships?"
 
     assert admin_client.post(change_url(quito_session), first_tab).status_code == 302
     saved = snapshot()
@@ -943,7 +943,7 @@ def test_swapping_two_participants_of_an_agenda_item_saves_in_one_go(admin_clien
 def test_context_citing_a_missing_footnote_is_a_footnotes_error(admin_client, quito_session):
     before = snapshot()
     data = session_post(quito_session)
-    data["context"] += " More cities report new arrivals.[^9]"
+    data["context_en"] += " More cities report new arrivals.[^9]"
 
     response = admin_client.post(change_url(quito_session), data)
 
@@ -975,7 +975,7 @@ def test_deleting_cited_footnotes_is_an_error_naming_them(admin_client, quito_se
 
 def test_context_citing_a_footnote_added_in_the_same_save_is_accepted(admin_client, quito_session):
     data = session_post(quito_session)
-    data["context"] += " More cities report new arrivals.[^4]"
+    data["context_en"] += " More cities report new arrivals.[^4]"
     add_row(data, "references", number=4, citation="UN-Habitat, Cities and migration, 2019.")
 
     response = admin_client.post(change_url(quito_session), data)
@@ -1149,8 +1149,8 @@ def test_session_change_refused_by_the_database_at_save_shows_the_page_again_wit
 ):
     """A concurrent save can still take a number between validation and save: no 500, nothing saved."""
     data = session_post(quito_session)
-    add_row(data, "key_questions", order=6, text="A sixth question?")
-    data["title"] = "Changed title"
+    add_row(data, "key_questions", order=6, text_en="A sixth question?")
+    data["title_en"] = "Changed title"
     before = snapshot()
 
     def refuse(*args, **kwargs):
