@@ -5,6 +5,7 @@ import io
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
+from django.utils import translation
 
 from forum.celery import app as celery_app
 
@@ -21,6 +22,20 @@ def _test_settings(settings, tmp_path):
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _english_between_tests():
+    """Start every test in English and leave no language active after it.
+
+    ``LocaleMiddleware`` activates the language of each request in the thread that
+    served it and leaves it active, so without this a test that requested an ``/es/``
+    page would make the next test in the same process reverse ``/es/`` URLs and save
+    translated fields in Spanish.
+    """
+    translation.activate("en")
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

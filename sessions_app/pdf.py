@@ -13,7 +13,7 @@ by theme (the plenaries last), with bookmarks for the groups and their sessions.
 Near-pure functions: they take objects already loaded (see ``sessions_app.services``),
 make at most one query (the forum's host organizations, none if the caller prefetched
 ``host_organizations``), never touch file storage, and read only static files. The HTML
-is deterministic (no clock, no request, fixed language), because its SHA-256 identifies
+is deterministic for a language (no clock, no request), because its SHA-256 identifies
 a generated document.
 
 WeasyPrint resolves every URL of the HTML against the fake origin ``PDF_BASE_URL``
@@ -34,7 +34,10 @@ from urllib.parse import unquote, urljoin, urlsplit
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
-from django.utils import dateformat, timezone, translation
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -46,9 +49,6 @@ from sessions_app.selectors import PrintedRecommendations, ProgrammeDay, group_r
 
 PDF_BASE_URL = "https://forum.invalid/"
 STYLESHEET = "css/pdf.css"
-# Printed documents are in the concept note's language whatever the request's language,
-# so the same content always gives the same HTML (and hash).
-PDF_LANGUAGE = "en"
 # WeasyPrint's variant for a tagged, accessible PDF (structure tree, reading order, /MarkInfo).
 PDF_UA = "pdf/ua-1"
 
@@ -118,8 +118,13 @@ def render_session_agenda_html(session: Session) -> str:
     forum = session.forum
     context = {
         "session": session,
-        "document_title": f"Agenda — {session.title}",
-        "description": f"Agenda of a session of the {forum.title}, {forum.city}, {forum.country}.",
+        "document_title": format_lazy(_("Agenda — {session}"), session=session.title),
+        "description": format_lazy(
+            _("Agenda of a session of the {forum}, {city}, {country}."),
+            forum=forum.title,
+            city=forum.city,
+            country=forum.country,
+        ),
     }
     return _render("sessions_app/pdf/session_agenda.html", forum, context)
 
@@ -137,8 +142,10 @@ def render_programme_html(forum: Forum, sessions: Iterable[Session]) -> str:
     """
     context = {
         "days": _printed_days(programme_group(list(sessions), tz=forum.tzinfo), tz=forum.tzinfo),
-        "document_title": f"{forum.title} — Programme",
-        "description": f"Programme of the {forum.title}, {forum.city}, {forum.country}.",
+        "document_title": format_lazy(_("{forum} — Programme"), forum=forum.title),
+        "description": format_lazy(
+            _("Programme of the {forum}, {city}, {country}."), forum=forum.title, city=forum.city, country=forum.country
+        ),
     }
     return _render("sessions_app/pdf/programme.html", forum, context)
 
@@ -167,8 +174,13 @@ def render_recommendations_html(document: RecommendationsDocument) -> str:
         "rapporteurs": _rapporteurs(session),
         "is_draft": not published,
         "dated": document.published_at if published else document.updated_at,
-        "document_title": f"Recommendations — {session.title}",
-        "description": f"Recommendations of a session of the {forum.title}, {forum.city}, {forum.country}.",
+        "document_title": format_lazy(_("Recommendations — {session}"), session=session.title),
+        "description": format_lazy(
+            _("Recommendations of a session of the {forum}, {city}, {country}."),
+            forum=forum.title,
+            city=forum.city,
+            country=forum.country,
+        ),
     }
     return _render("sessions_app/pdf/recommendations.html", forum, context)
 
@@ -193,8 +205,9 @@ class OutcomeGroup:
     entries: list[OutcomeEntry]
 
 
-PLENARIES_TITLE = "Plenary sessions"
-NO_THEME_TITLE = "Other parallel sessions"
+# Lazy: they print in the document's language, which ``_render`` activates.
+PLENARIES_TITLE = _("Plenary sessions")
+NO_THEME_TITLE = _("Other parallel sessions")
 
 
 def render_outcome_html(forum: Forum, documents: Iterable[RecommendationsDocument]) -> str:
@@ -211,8 +224,13 @@ def render_outcome_html(forum: Forum, documents: Iterable[RecommendationsDocumen
     """
     context = {
         "groups": _outcome_groups(documents),
-        "document_title": f"{forum.title} — Outcome document",
-        "description": f"Recommendations of the sessions of the {forum.title}, {forum.city}, {forum.country}.",
+        "document_title": format_lazy(_("{forum} — Outcome document"), forum=forum.title),
+        "description": format_lazy(
+            _("Recommendations of the sessions of the {forum}, {city}, {country}."),
+            forum=forum.title,
+            city=forum.city,
+            country=forum.country,
+        ),
     }
     return _render("sessions_app/pdf/outcome.html", forum, context)
 
@@ -289,31 +307,33 @@ def _printed_days(days: list[ProgrammeDay], *, tz: tzinfo) -> list[PrintedDay]:
 def _render(template_name: str, forum: Forum, context: dict) -> str:
     """Render ``template_name`` with ``context`` plus the forum's header fields.
 
-    Runs in ``PDF_LANGUAGE`` with the forum's time zone active, so dates and times
-    print the same whatever the caller's language and zone. Reads the forum's host
+    Prints in the active language (``services.document_request`` activates the
+    document's), with the forum's time zone active, so dates and times print the same
+    whatever the caller's zone. Reads the forum's host
     organizations (one query unless prefetched): the cover names them and the PDF's
     metadata gives them as its authors.
     """
-    with translation.override(PDF_LANGUAGE), timezone.override(forum.tzinfo):
+    with timezone.override(forum.tzinfo):
         header = {
             "forum": forum,
             "forum_dates": _date_span(forum.start_date, forum.end_date),
             "hosts": list(forum.host_organizations.all()),
-            "language": PDF_LANGUAGE,
+            "language": translation.get_language(),
             "stylesheet_url": _stylesheet_url(),
         }
         return render_to_string(template_name, {**context, **header})
 
 
 def _date_span(start: date, end: date) -> str:
-    """``start``–``end`` in words: "22 January 2020", "22–23 January 2020", "30 January – 2 February 2020"."""
+    """``start``–``end`` in words in the active language: "22 January 2020", "22–23 January 2020",
+    "30 January – 2 February 2020" ("22–23 de enero de 2020", "30 de enero – 2 de febrero de 2020")."""
     if start == end:
-        return dateformat.format(start, "j F Y")
+        return date_format(start, "DATE_FORMAT")
     if (start.year, start.month) == (end.year, end.month):
-        return f"{start.day}–{dateformat.format(end, 'j F Y')}"
+        return f"{start.day}–{date_format(end, 'DATE_FORMAT')}"
     if start.year == end.year:
-        return f"{dateformat.format(start, 'j F')} – {dateformat.format(end, 'j F Y')}"
-    return f"{dateformat.format(start, 'j F Y')} – {dateformat.format(end, 'j F Y')}"
+        return f"{date_format(start, 'MONTH_DAY_FORMAT')} – {date_format(end, 'DATE_FORMAT')}"
+    return f"{date_format(start, 'DATE_FORMAT')} – {date_format(end, 'DATE_FORMAT')}"
 
 
 def _static_path() -> str:

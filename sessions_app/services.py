@@ -27,7 +27,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.core.files.base import ContentFile
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Prefetch, Q, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import slugify
 
 from forum.models import Forum
@@ -50,9 +50,19 @@ STALE_RENDER_SECONDS = 2 * RENDER_TIME_LIMIT_SECONDS
 
 
 def document_request(
-    *, forum: Forum, session: Session | None = None, kind: GeneratedDocument.Kind | None = None
+    *,
+    forum: Forum,
+    session: Session | None = None,
+    kind: GeneratedDocument.Kind | None = None,
+    language: str | None = None,
 ) -> GeneratedDocument:
-    """The document of ``kind`` for its subject's current content.
+    """The document of ``kind`` for its subject's current content, printed in ``language``.
+
+    ``language`` is a code of ``settings.LANGUAGES`` ("en", "es"; a variant such as
+    "es-ec" counts as "es"); by default the active language (the page's URL prefix).
+    Interface words, dates and the content's translated fields are printed in it, each
+    content field falling back to the other language where it has no translation. Each
+    language has its own documents.
 
     ``kind`` defaults to ``session``'s agenda, or without ``session`` to ``forum``'s
     programme; ``RECOMMENDATIONS`` prints ``session``'s recommendations document, which
@@ -74,9 +84,11 @@ def document_request(
     """
     if kind is None:
         kind = GeneratedDocument.Kind.SESSION_AGENDA if session else GeneratedDocument.Kind.PROGRAMME
-    content = _load_content(forum=forum, session_id=session.pk if session else None, kind=kind)
-    content_hash = _content_hash(_render_html(forum, kind, content))
-    subject = {"forum": forum, "session": session, "kind": kind, "content_hash": content_hash}
+    language = document_language(language)
+    with translation.override(language):
+        content = _load_content(forum=forum, session_id=session.pk if session else None, kind=kind)
+        content_hash = _content_hash(_render_html(forum, kind, content))
+    subject = {"forum": forum, "session": session, "kind": kind, "language": language, "content_hash": content_hash}
     ready = GeneratedDocument.objects.filter(status=GeneratedDocument.Status.READY, **subject).first()
     if ready is not None:
         if ready.file and ready.file.storage.exists(ready.file.name):
@@ -92,6 +104,15 @@ def document_request(
     elif is_stuck(document):
         return _requeue(document)
     return document
+
+
+def document_language(language: str | None = None) -> str:
+    """The code of ``settings.LANGUAGES`` that documents asked for in ``language`` are printed in.
+
+    ``None`` means the active language. Raises ``LookupError`` for a language the site
+    does not offer.
+    """
+    return translation.get_supported_language_variant(language or translation.get_language() or "en")
 
 
 def document_retry(*, document: GeneratedDocument, force: bool = False) -> GeneratedDocument:
@@ -238,7 +259,13 @@ def _release(document: GeneratedDocument) -> None:
 
 
 def _render_claimed(document: GeneratedDocument) -> GeneratedDocument:
-    """Render ``document`` (claimed RENDERING by this worker) and store it; see ``document_render``."""
+    """Render ``document`` (claimed RENDERING by this worker) in its language and store it; see ``document_render``."""
+    with translation.override(document.language):
+        return _render_claimed_in_language(document)
+
+
+def _render_claimed_in_language(document: GeneratedDocument) -> GeneratedDocument:
+    """``_render_claimed`` with the document's language active."""
     try:
         content = _load_content(forum=document.forum, session_id=document.session_id, kind=document.kind)
     except RecommendationsDocument.DoesNotExist as error:
@@ -321,9 +348,12 @@ def _supersede(document: GeneratedDocument, current: GeneratedDocument) -> Gener
 
 
 def _subject_documents(document: GeneratedDocument) -> QuerySet[GeneratedDocument]:
-    """The other documents of the same kind for the same session (or, for a forum's documents, forum)."""
+    """The other documents of the same kind and language for the same session (or, for a
+    forum's documents, forum)."""
     same = Q(session_id=document.session_id) if document.session_id else Q(forum_id=document.forum_id)
-    return GeneratedDocument.objects.filter(same, kind=document.kind).exclude(pk=document.pk)
+    return GeneratedDocument.objects.filter(same, kind=document.kind, language=document.language).exclude(
+        pk=document.pk
+    )
 
 
 Content = Session | list[Session] | RecommendationsDocument | list[RecommendationsDocument]
@@ -398,7 +428,7 @@ _STORAGE_KIND_NAMES = {
 
 def _storage_name(document: GeneratedDocument, content_hash: str) -> str:
     """An ASCII file name for the PDF: slugs of the forum and session, kind ("programme",
-    "agenda", "recommendations" or "outcome") and hash prefix.
+    "agenda", "recommendations" or "outcome"), language code and hash prefix.
 
     At most 70 characters, so that with ``upload_to`` ("documents/YYYY/MM/", 18) and the
     "_" + 7 characters a storage appends when the name is taken (a re-render of the
@@ -406,8 +436,9 @@ def _storage_name(document: GeneratedDocument, content_hash: str) -> str:
     """
     kind = _STORAGE_KIND_NAMES[document.kind]
     subject = f"{document.forum.slug} {document.session.slug}" if document.session_id else document.forum.slug
-    stem = slugify(subject)[: STORAGE_STEM_LENGTH - len(kind) - 1].strip("-")
-    return f"{stem}-{kind}-{content_hash[:12]}.pdf"
+    suffix = f"{kind}-{document.language}"
+    stem = slugify(subject)[: STORAGE_STEM_LENGTH - len(suffix) - 1].strip("-")
+    return f"{stem}-{suffix}-{content_hash[:12]}.pdf"
 
 
 def _queue_render(document_id: int) -> None:

@@ -61,7 +61,7 @@ def test_document_request_renders_and_stores_the_agenda_when_eager(quito_session
     assert document.error == ""
     assert document.render_seconds > 0
     assert re.fullmatch(
-        r"documents/\d{4}/\d{2}/quito-2020-strengthen-partnerships-[a-z0-9-]+-agenda-[0-9a-f]{12}\.pdf",
+        r"documents/\d{4}/\d{2}/quito-2020-strengthen-partnerships-[a-z0-9-]+-agenda-en-[0-9a-f]{12}\.pdf",
         document.file.name,
     )
     assert len(document.file.name) <= GeneratedDocument._meta.get_field("file").max_length
@@ -80,7 +80,7 @@ def test_document_request_renders_the_programme(quito_forum, quito_session, djan
     assert document.kind == GeneratedDocument.Kind.PROGRAMME
     assert document.session is None
     assert document.status == Status.READY
-    assert re.fullmatch(r"documents/\d{4}/\d{2}/quito-2020-programme-[0-9a-f]{12}\.pdf", document.file.name)
+    assert re.fullmatch(r"documents/\d{4}/\d{2}/quito-2020-programme-en-[0-9a-f]{12}\.pdf", document.file.name)
     with document.file.open("rb") as stored:
         text = pdf_text(stored.read())
     assert quito_forum.title in text
