@@ -25,6 +25,7 @@ from forum.models import Forum
 from forum.selectors import forum_published
 from forum.views import PublishedForumMixin
 from registration import selectors, services
+from registration.calendar import personal_feed_url
 from registration.forms import RegistrationForm, SessionSignupForm
 from registration.models import Registration, SessionSignup
 from registration.services import DETAIL_FIELDS, RegistrationError
@@ -219,13 +220,19 @@ class MyRegistrationView(ParticipantMixin, TemplateView):
     template_name = "registration/my_registration.html"
 
     def get_context_data(self, **kwargs):
-        """Add ``signups`` (in programme order, with room and waitlist position), ``holds_seats``
-        and ``waitlist_reason`` (``services.waitlist_reason``)."""
+        """Add ``signups`` (in programme order, with room and waitlist position), ``holds_seats``,
+        ``waitlist_reason`` (``services.waitlist_reason``) and, for an active registration,
+        ``calendar_url``, its personal feed (the key is made on the first visit)."""
         registration = self.registration
         signups = selectors.signups_of(registration) if registration is not None else []
         reason = services.waitlist_reason(registration) if registration is not None else None
+        active = registration is not None and registration.is_active
         return super().get_context_data(
-            signups=signups, holds_seats=holds_seats(signups), waitlist_reason=reason, **kwargs
+            signups=signups,
+            holds_seats=holds_seats(signups),
+            waitlist_reason=reason,
+            calendar_url=personal_feed_url(registration) if active else None,
+            **kwargs,
         )
 
 
