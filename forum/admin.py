@@ -29,6 +29,7 @@ from forum.invitations import InvitationError, invite_rapporteur
 from forum.models import ROOM_NAME_TAKEN, Forum, Organization, Person, Room, User
 from sessions_app.models import SpeakerRole
 from sessions_app.recommendation_services import RAPPORTEUR_ROLES
+from sessions_app.release_admin import release_programme_action
 
 TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
@@ -202,6 +203,7 @@ class ForumAdmin(SafeChangesMixin, KeyCheckingAutocompleteMixin, TranslationAdmi
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["host_organizations"]
     inlines = [RoomInline]
+    actions = [release_programme_action]
     fieldsets = [
         (None, {"fields": ["edition", "title", "theme", "part_of", "is_published"]}),
         ("Where and when", {"fields": ["city", "country", "venue", "start_date", "end_date", "time_zone"]}),

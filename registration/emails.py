@@ -21,6 +21,7 @@ from forum.models import Forum
 from registration import selectors, services
 from registration.models import Notification, Registration
 from sessions_app.models import Session
+from sessions_app.release_texts import describe as describe_change
 
 Kind = Notification.Kind
 
@@ -83,6 +84,9 @@ def _context(notification: Notification) -> dict:
         (_("Your registration"), site + reverse("registration:my-registration", kwargs={"forum_slug": forum.slug})),
         (_("Programme"), site + reverse("sessions_app:programme", kwargs={"forum_slug": forum.slug})),
     ]
+    if notification.kind == Kind.SESSION_CHANGED:
+        page = reverse("sessions_app:session-detail", kwargs={"forum_slug": forum.slug, "session_slug": session.slug})
+        links.insert(0, (_("Session page"), site + page))
     return {
         "language": translation.get_language(),
         "subject": " ".join(_subject(notification, names).split()),
@@ -108,6 +112,7 @@ def _subject(notification: Notification, names: dict) -> str:
         Kind.SESSION_CONFIRMED: _("Your seat is confirmed: %(session)s"),
         Kind.SESSION_WAITLISTED: _("You are on the session's waitlist: %(session)s"),
         Kind.SESSION_PROMOTED: _("A seat is now yours: %(session)s"),
+        Kind.SESSION_CHANGED: _("Programme change: %(session)s"),
     }
     return subjects[notification.kind] % names
 
@@ -200,7 +205,34 @@ def _paragraphs(notification: Notification, names: dict) -> list[str]:
                 _("A seat has become free in the parallel session “%(session)s” at %(forum)s and it is yours.") % names,
                 _leave_session_hint(),
             ]
+        case Kind.SESSION_CHANGED:
+            return _session_changed(notification, names)
     raise ValueError(f"No e-mail for notification kind {notification.kind!r}.")
+
+
+def _session_changed(notification: Notification, names: dict) -> list[str]:
+    """What changed in ``notification.session`` in ``notification.release``, one sentence a
+    change (times in the forum's zone, ``sessions_app.release_texts``), and what to do."""
+    session, release, forum = notification.session, notification.release, notification.registration.forum
+    names = {**names, "number": release.number}
+    if session.is_plenary:
+        intro = _(
+            "The organizers have released version %(number)s of the programme of %(forum)s, and the plenary "
+            "session “%(session)s” has changed:"
+        )
+    else:
+        intro = _(
+            "The organizers have released version %(number)s of the programme of %(forum)s, and the session "
+            "“%(session)s”, which you signed up for, has changed:"
+        )
+    changes = [change for change in release.changes if change["guid"] == str(session.guid)]
+    kinds = {change["kind"] for change in changes}
+    closing = [_("Times are local to %(city)s.") % names] if "moved" in kinds else []
+    if not session.is_plenary and "cancelled" in kinds:
+        closing.append(_("To choose another session at that time, leave this one on your registration page first."))
+    elif not session.is_plenary:
+        closing.append(_leave_session_hint())
+    return [intro % names, *(describe_change(change, forum.tzinfo) for change in changes), *closing]
 
 
 def _leave_session_hint() -> str:

@@ -59,8 +59,8 @@ class RegistrationError(Exception):
     ``message`` is a sentence for the participant or organizer (translated into the
     active language); ``code`` names the rule: ``closed``, ``not_open_yet``,
     ``not_verified``, ``already_registered``, ``quota_full``, ``forum_full``,
-    ``inactive``, ``not_confirmed``, ``wrong_forum``, ``plenary``, ``overlap``,
-    ``session_full``.
+    ``inactive``, ``not_confirmed``, ``wrong_forum``, ``plenary``, ``cancelled``,
+    ``overlap``, ``session_full``.
     """
 
     def __init__(self, message: str, code: str):
@@ -298,9 +298,9 @@ def session_sign_up(
 
     Raises ``RegistrationError``: ``not_confirmed`` unless the registration is
     CONFIRMED; ``wrong_forum`` for another forum's session; ``plenary`` for a plenary
-    (everyone attends, no sign-up); ``overlap`` if the participant is signed up (or
-    waitlisted) for a session whose time overlaps this one; ``session_full`` when full
-    and not ``join_waitlist``.
+    (everyone attends, no sign-up); ``cancelled`` for a cancelled session; ``overlap`` if
+    the participant is signed up (or waitlisted) for a session whose time overlaps this
+    one; ``session_full`` when full and not ``join_waitlist``.
     """
     now = now or timezone.now()
     registration = Registration.objects.select_for_update().get(pk=registration.pk)
@@ -319,6 +319,8 @@ def session_sign_up(
         raise RegistrationError(_("This session belongs to another forum."), "wrong_forum")
     if session.is_plenary:
         raise RegistrationError(_("Plenary sessions are open to every participant; no sign-up is needed."), "plenary")
+    if session.is_cancelled:
+        raise RegistrationError(_("This session is cancelled, so it takes no sign-ups."), "cancelled")
     if mine:
         clash = mine[0].session
         start = timezone.localtime(clash.start, clash.forum.tzinfo)
@@ -396,9 +398,13 @@ def drop_plenary_signups(*, session: Session) -> int:
     return deleted
 
 
-def notify(registration: Registration, kind: str, *, session: Session | None = None) -> Notification:
-    """Record the e-mail ``kind`` owed to ``registration``'s participant and queue it on commit."""
-    notification = Notification.objects.create(registration=registration, kind=kind, session=session)
+def notify(registration: Registration, kind: str, *, session: Session | None = None, release=None) -> Notification:
+    """Record the e-mail ``kind`` owed to ``registration``'s participant and queue it on commit.
+
+    ``session`` is required for the session kinds; ``release`` (a ``ProgrammeRelease``) for
+    "session changed", whose e-mail lists that release's changes to ``session``.
+    """
+    notification = Notification.objects.create(registration=registration, kind=kind, session=session, release=release)
     # robust: an unreachable broker (or, with in-process tasks, a failing SMTP server) is
     # logged and leaves the row unsent; the participant's change stands, never a 500.
     transaction.on_commit(partial(_queue_notification, notification.pk), robust=True)
@@ -548,7 +554,13 @@ def _promote_waitlist(settings: RegistrationSettings, now: datetime) -> int:
 
 
 def _promote_session_waitlist(session: Session) -> int:
-    """Give free seats of ``session`` to its waitlist in order; the caller holds the session's lock."""
+    """Give free seats of ``session`` to its waitlist in order; the caller holds the session's lock.
+
+    A cancelled session promotes no one (its seats are refilled if it is reinstated and
+    someone signs up or leaves, or by ``fill_seats``).
+    """
+    if session.is_cancelled:
+        return 0
     capacity = session_capacity(session)
     waitlist = session.signups.waitlist().select_for_update()
     if capacity is not None:

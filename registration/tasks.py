@@ -43,7 +43,7 @@ def send_notification(notification_id: int) -> None:
     with transaction.atomic():
         notification = (
             Notification.objects.select_for_update(of=("self",))
-            .select_related("registration__forum", "registration__user", "session__room")
+            .select_related("registration__forum", "registration__user", "session__room", "release")
             .filter(pk=notification_id)
             .first()
         )

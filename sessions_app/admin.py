@@ -286,15 +286,15 @@ class AgendaItemInline(TranslationTabularInline):
 class SessionAdmin(SafeChangesMixin, ForumTimeZoneMixin, TranslationAdmin):
     """Sessions with every section of their concept note and their agenda, in the forum's zone."""
 
-    list_display = ["title", "forum", "kind", "theme", "day", "times", "room"]
-    list_filter = ["forum", "kind", "theme", ForumDayFilter]
+    list_display = ["title", "forum", "kind", "theme", "day", "times", "room", "is_cancelled"]
+    list_filter = ["forum", "kind", "theme", "is_cancelled", ForumDayFilter]
     list_select_related = ["forum", "theme", "room"]
     search_fields = ["title", "slug"]
     ordering = ["forum", "start", "title"]
     prepopulated_fields = {"slug": ["title"]}
     inlines = [SessionOrganizerInline, ReferenceInline, KeyQuestionInline, AgendaItemInline]
     fieldsets = [
-        (None, {"fields": ["forum", "kind", "theme", "title"]}),
+        (None, {"fields": ["forum", "kind", "theme", "title", "is_cancelled"]}),
         ("Time and place", {"fields": ["start", "end", ("room", "capacity")]}),
         ("Concept note", {"fields": ["objective", "context", "methodology", "expected_result"]}),
         ("Advanced", {"classes": ["collapse"], "fields": ["slug"]}),
@@ -706,3 +706,6 @@ def _diff_class(line: str) -> str:
     if line.startswith(("+++", "---")):
         return ""
     return {"+": "added", "-": "removed"}.get(line[:1], "")
+
+
+from sessions_app import release_admin  # noqa: E402,F401  (registers the programme releases' admin)
