@@ -8,10 +8,11 @@ the Quito day and in the 14:00 slot. Querysets come with their related rows load
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
+from enum import StrEnum
 
 from django.db.models import QuerySet
 
-from forum.models import Forum
+from forum.models import Forum, Room
 from sessions_app.models import KeyQuestion, Session, Theme
 from sessions_app.recommendations import Recommendation, RecommendationsDocument
 
@@ -160,3 +161,113 @@ def published_recommendations(session: Session) -> PrintedRecommendations | None
     if document is None or document.status != RecommendationsDocument.Status.PUBLISHED:
         return None
     return group_recommendations(document, session.key_question_list, recommendations)
+
+
+class Phase(StrEnum):
+    """Where a moment falls in a forum's programme, for the "now and next" screen."""
+
+    EMPTY = "empty"  # the forum has no session
+    BEFORE = "before"  # the day of the forum's first session has not come
+    DURING = "during"  # from that day until the last session ends
+    AFTER = "after"  # the last session has ended
+
+
+@dataclass
+class RoomNowNext:
+    """A row of the "now and next" screen: the plenaries (``plenary``) or the parallel sessions
+    of ``room`` (None: of no room), with the sessions running ``now`` and the ``next`` ones
+    starting today (those at the earliest later start)."""
+
+    room: Room | None
+    plenary: bool = False
+    now: list[Session] = field(default_factory=list)
+    next: list[Session] = field(default_factory=list)
+
+
+@dataclass
+class NowNext:
+    """A forum's programme seen at moment ``at`` (aware, in the forum's time zone).
+
+    During the forum: ``plenaries`` (a row of the plenaries now and next, None when there is
+    none today from ``at`` on), ``rooms`` (a row per room of the parallel sessions now and
+    next; rooms with neither left out; by room name, sessions without a room last) and
+    ``cancelled`` (today's cancelled sessions not yet over). Cancelled sessions are never
+    "now" or "next": the row shows what the room really holds.
+
+    ``later_day`` and ``later_sessions``: before the forum, its first day and the sessions
+    starting first on it; during the forum, when nothing runs or follows today, the same
+    for the next day with sessions. Otherwise None and empty.
+    """
+
+    at: datetime
+    phase: Phase
+    plenaries: RoomNowNext | None = None
+    rooms: list[RoomNowNext] = field(default_factory=list)
+    cancelled: list[Session] = field(default_factory=list)
+    later_day: date | None = None
+    later_sessions: list[Session] = field(default_factory=list)
+
+    @property
+    def rows(self) -> list[RoomNowNext]:
+        """The plenaries' row (if any) followed by the rooms' rows."""
+        return ([self.plenaries] if self.plenaries else []) + self.rooms
+
+
+def now_and_next(*, forum: Forum, at: datetime) -> NowNext:
+    """``forum``'s programme at ``at`` (aware), in its time zone; one query, rooms and themes joined."""
+    sessions = Session.objects.filter(forum=forum).select_related("room", "theme").order_by("start", "title")
+    return now_and_next_of(list(sessions), at=at, tz=forum.tzinfo)
+
+
+def now_and_next_of(sessions: list[Session], *, at: datetime, tz: tzinfo) -> NowNext:
+    """``now_and_next`` for ``sessions`` (sorted by start, ``room`` loaded), "today" being
+    ``at``'s date in ``tz``. Pure function: no query."""
+    at = at.astimezone(tz)
+    if not sessions:
+        return NowNext(at=at, phase=Phase.EMPTY)
+    if at >= max(session.end for session in sessions):
+        return NowNext(at=at, phase=Phase.AFTER)
+    held = [session for session in sessions if not session.is_cancelled]
+    today = at.date()
+    if today < sessions[0].start.astimezone(tz).date():
+        later_day, later_sessions = _first_sessions(held, after=at, tz=tz)
+        return NowNext(at=at, phase=Phase.BEFORE, later_day=later_day, later_sessions=later_sessions)
+    running = [session for session in held if session.start <= at < session.end]
+    coming = [session for session in held if session.start > at and session.start.astimezone(tz).date() == today]
+    result = NowNext(
+        at=at,
+        phase=Phase.DURING,
+        cancelled=[
+            session
+            for session in sessions
+            if session.is_cancelled and session.end > at and session.start.astimezone(tz).date() == today
+        ],
+    )
+    rows: dict[int | None, RoomNowNext] = {}
+
+    def row_of(session: Session) -> RoomNowNext:
+        if session.is_plenary:
+            result.plenaries = result.plenaries or RoomNowNext(room=None, plenary=True)
+            return result.plenaries
+        return rows.setdefault(session.room_id, RoomNowNext(room=session.room))
+
+    for session in running:
+        row_of(session).now.append(session)
+    for session in coming:
+        row = row_of(session)
+        if not row.next or row.next[0].start == session.start:
+            row.next.append(session)
+    result.rooms = sorted(rows.values(), key=lambda row: (row.room is None, row.room.name if row.room else ""))
+    if not running and not coming:
+        result.later_day, result.later_sessions = _first_sessions(held, after=at, tz=tz)
+    return result
+
+
+def _first_sessions(held: list[Session], *, after: datetime, tz: tzinfo) -> tuple[date | None, list[Session]]:
+    """The first day (in ``tz``) with a session of ``held`` starting after ``after``, and the
+    sessions starting first on it; (None, []) if there is none."""
+    later = [session for session in held if session.start > after]
+    if not later:
+        return None, []
+    first = later[0].start
+    return first.astimezone(tz).date(), [session for session in later if session.start == first]

@@ -1,4 +1,4 @@
-"""Public pages of the programme: programme by day and session pages."""
+"""Public pages of the programme: programme by day, session pages and the "now and next" screen."""
 
 from django.urls import path
 
@@ -12,4 +12,5 @@ urlpatterns = [
         views.SessionDetailView.as_view(),
         name="session-detail",
     ),
+    path("<slug:forum_slug>/now/", views.NowNextView.as_view(), name="now-next"),
 ]

@@ -1,6 +1,7 @@
-"""Public pages of the programme: the programme by day and a session's page.
+"""Public pages of the programme: the programme by day (with its filters and search), a
+session's page and the "now and next" screen for the venue.
 
-Views are thin: they read through ``sessions_app.selectors`` and
+Views are thin: they read through ``sessions_app.selectors``, ``sessions_app.search`` and
 ``registration.selectors``. Templates print times in the forum's time zone
 (``{% timezone forum.time_zone %}`` in ``forum/base.html``). An unknown or unpublished
 forum, or a session slug unknown in that forum, answers 404.
@@ -15,14 +16,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.views.generic import DetailView, TemplateView
 
 from forum.models import Forum
+from forum.views import PublishedForumMixin
 from registration import selectors as registration_selectors
 from registration.models import Registration, SessionSignup
 from registration.services import session_capacity
 from registration.views import RegistrationForumMixin, registration_is_open
-from sessions_app import selectors
+from sessions_app import search, selectors
+from sessions_app.filter_forms import NowNextForm, ProgrammeFilterForm
 from sessions_app.models import Session
 
 
@@ -76,18 +80,33 @@ def mark_places(sessions: Iterable[Session], taken: dict[int, int], signups: dic
 
 class ProgrammeView(RegistrationForumMixin, TemplateView):
     """The forum's programme: ``days`` (``selectors.ProgrammeDay``) in the forum's time zone,
-    each parallel session with its places and the signed-in participant's sign-up."""
+    each parallel session with its places and the signed-in participant's sign-up.
+
+    The query string filters it (``filter_forms.ProgrammeFilterForm``, ``search.programme_search``);
+    a refused filter value is shown as an error on its field and ignored."""
 
     template_name = "sessions_app/programme.html"
 
     def get_context_data(self, **kwargs):
-        """Add ``days``, the programme grouped by day, time slot and theme, and ``registration``."""
-        sessions = list(selectors.programme_sessions(forum=self.forum))
+        """Add ``days``, the matching sessions grouped by day, time slot and theme,
+        ``registration``, ``filter_form``, ``filters`` (``search.ProgrammeFilters``) and
+        ``match_count``."""
+        filter_form = ProgrammeFilterForm(self.request.GET, options=search.programme_filter_options(self.forum))
+        filter_form.is_valid()
+        filters = filter_form.filters()
+        sessions = list(search.programme_search(forum=self.forum, filters=filters))
         registration, signups = participant_signups(self.forum, self.request.user)
         taken = registration_selectors.seats_taken(Session.objects.filter(forum=self.forum))
         mark_places(sessions, taken, signups)
         days = selectors.programme_group(sessions, tz=self.forum.tzinfo)
-        return super().get_context_data(days=days, registration=registration, **kwargs)
+        return super().get_context_data(
+            days=days,
+            registration=registration,
+            filter_form=filter_form,
+            filters=filters,
+            match_count=len(sessions),
+            **kwargs,
+        )
 
 
 class SessionDetailView(DetailView):
@@ -120,3 +139,19 @@ class SessionDetailView(DetailView):
             recommendations=selectors.published_recommendations(session),
             **kwargs,
         )
+
+
+class NowNextView(PublishedForumMixin, TemplateView):
+    """The "now and next" screen of a forum for the venue (``selectors.now_and_next``), at the
+    current time or, for a preview, at ``?at=YYYY-MM-DDTHH:MM`` in the forum's time zone; an
+    invalid ``at`` is reported on the page, which then shows the current time."""
+
+    template_name = "sessions_app/now_next.html"
+
+    def get_context_data(self, **kwargs):
+        """Add ``now_next`` (``selectors.NowNext``), ``at_form`` and ``preview`` (the
+        moment asked for, or None)."""
+        at_form = NowNextForm(self.request.GET, tz=self.forum.tzinfo)
+        preview = at_form.cleaned_data["at"] if at_form.is_valid() else None
+        now_next = selectors.now_and_next(forum=self.forum, at=preview or timezone.now())
+        return super().get_context_data(now_next=now_next, at_form=at_form, preview=preview, **kwargs)

@@ -32,7 +32,8 @@ from sessions_app.tests.support import (
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 
 # Queries per page, whatever the number of rows (see the *_query_count tests).
-PROGRAMME_QUERIES = 4  # forum with registration settings, sessions with theme and room, organizers, seats taken
+PROGRAMME_QUERIES = 8  # forum with registration settings, sessions with theme and room, organizers, seats taken,
+# and the filters' choices: themes, rooms, organizations, speakers
 # session with forum/theme/room/recommendations document, questions, references, organizers, items, roles,
 # seats taken, published recommendations
 SESSION_PAGE_QUERIES = 8
