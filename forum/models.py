@@ -10,6 +10,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class UserManager(BaseUserManager):
@@ -47,7 +49,7 @@ class User(AbstractUser):
     """A person who signs in, identified by a case-insensitively unique e-mail address."""
 
     username = None
-    email = models.EmailField("e-mail address", unique=True)
+    email = models.EmailField(_("e-mail address"), unique=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -78,7 +80,7 @@ def validate_time_zone(value: str) -> None:
     """Raise ``ValidationError`` unless ``value`` is an IANA time zone name (tzdata)."""
     if value not in zoneinfo.available_timezones():
         raise ValidationError(
-            "“%(value)s” is not an IANA time zone name such as America/Guayaquil.",
+            _("“%(value)s” is not an IANA time zone name such as America/Guayaquil."),
             code="invalid_time_zone",
             params={"value": value},
         )
@@ -88,15 +90,15 @@ class Organization(models.Model):
     """An organization that hosts, organizes or is represented at a forum."""
 
     class Kind(models.TextChoices):
-        LOCAL_GOVERNMENT = "local_government", "Local government"
-        NATIONAL_GOVERNMENT = "national_government", "National government"
-        UN_AGENCY = "un_agency", "UN agency"
-        INTERGOVERNMENTAL = "intergovernmental", "Intergovernmental organization"
-        CIVIL_SOCIETY = "civil_society", "Civil society"
-        FOUNDATION = "foundation", "Foundation"
-        ACADEMIA = "academia", "Academia"
-        PRIVATE_SECTOR = "private_sector", "Private sector"
-        OTHER = "other", "Other"
+        LOCAL_GOVERNMENT = "local_government", _("Local government")
+        NATIONAL_GOVERNMENT = "national_government", _("National government")
+        UN_AGENCY = "un_agency", _("UN agency")
+        INTERGOVERNMENTAL = "intergovernmental", _("Intergovernmental organization")
+        CIVIL_SOCIETY = "civil_society", _("Civil society")
+        FOUNDATION = "foundation", _("Foundation")
+        ACADEMIA = "academia", _("Academia")
+        PRIVATE_SECTOR = "private_sector", _("Private sector")
+        OTHER = "other", pgettext_lazy("organization kind", "Other")
 
     name = models.CharField(max_length=255, unique=True)
     slug = models.SlugField(max_length=100, unique=True)
@@ -122,23 +124,23 @@ class Person(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
     guid = models.UUIDField(
-        "GUID",
+        _("GUID"),
         default=uuid.uuid4,
         unique=True,
         editable=False,
-        help_text="Stable identity in schedule exchange files (frab/pretalx person guid).",
+        help_text=_("Stable identity in schedule exchange files (frab/pretalx person guid)."),
     )
     position = models.CharField(max_length=255, blank=True)
     organization = models.ForeignKey(
         Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="people"
     )
     country = models.CharField(max_length=100, blank=True)
-    bio = models.TextField("short bio", blank=True)
+    bio = models.TextField(_("short bio"), blank=True)
     user = models.OneToOneField("forum.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="person")
 
     class Meta:
         ordering = ["name"]
-        verbose_name_plural = "people"
+        verbose_name_plural = _("people")
 
     def __str__(self) -> str:
         return self.name
@@ -161,8 +163,8 @@ class Person(models.Model):
 
 
 FORUM_DATE_VALIDATORS = [
-    MinValueValidator(date(1900, 1, 1), message="Give a date from the year 1900 on."),
-    MaxValueValidator(date(2999, 12, 31), message="Give a date before the year 3000."),
+    MinValueValidator(date(1900, 1, 1), message=_("Give a date from the year 1900 on.")),
+    MaxValueValidator(date(2999, 12, 31), message=_("Give a date before the year 3000.")),
 ]
 MAX_FORUM_DAYS = 31
 """The longest a forum may last, in days (a forum is an event, not a season)."""
@@ -176,11 +178,11 @@ class Forum(models.Model):
     """
 
     edition = models.PositiveSmallIntegerField(
-        validators=[MinValueValidator(1, message="Editions are numbered from %(limit_value)s.")],
-        help_text="Edition number, e.g. 6 for the 6th forum.",
+        validators=[MinValueValidator(1, message=_("Editions are numbered from %(limit_value)s."))],
+        help_text=_("Edition number, e.g. 6 for the 6th forum."),
     )
     title = models.CharField(max_length=255)
-    theme = models.CharField(max_length=255, blank=True, help_text="Title or theme of this edition.")
+    theme = models.CharField(max_length=255, blank=True, help_text=_("Title or theme of this edition."))
     slug = models.SlugField(max_length=100, unique=True)
     city = models.CharField(max_length=100)
     country = models.CharField(max_length=100)
@@ -191,14 +193,14 @@ class Forum(models.Model):
         max_length=64,
         default="UTC",
         validators=[validate_time_zone],
-        help_text="IANA time zone in which the forum's times are given, e.g. America/Guayaquil.",
+        help_text=_("IANA time zone in which the forum's times are given, e.g. America/Guayaquil."),
     )
-    description = models.TextField(blank=True, help_text="Introduction; blank lines separate paragraphs.")
+    description = models.TextField(blank=True, help_text=_("Introduction; blank lines separate paragraphs."))
     host_organizations = models.ManyToManyField(Organization, blank=True, related_name="hosted_forums")
     part_of = models.CharField(
-        "part of", max_length=255, blank=True, help_text="The larger event this forum belongs to."
+        _("part of"), max_length=255, blank=True, help_text=_("The larger event this forum belongs to.")
     )
-    is_published = models.BooleanField("published", default=True)
+    is_published = models.BooleanField(_("published"), default=True)
 
     class Meta:
         ordering = ["-start_date"]
@@ -206,7 +208,7 @@ class Forum(models.Model):
             models.CheckConstraint(
                 condition=models.Q(end_date__gte=models.F("start_date")),
                 name="forum_end_date_not_before_start",
-                violation_error_message="The forum cannot end before it starts.",
+                violation_error_message=_("The forum cannot end before it starts."),
             ),
         ]
 
@@ -232,13 +234,13 @@ class Forum(models.Model):
                 return  # the fields' validators report it
         if self.end_date < self.start_date:
             raise ValidationError(
-                {"end_date": ValidationError("The forum cannot end before it starts.", code="end_before_start")}
+                {"end_date": ValidationError(_("The forum cannot end before it starts."), code="end_before_start")}
             )
         if (self.end_date - self.start_date).days >= MAX_FORUM_DAYS:
             raise ValidationError(
                 {
                     "end_date": ValidationError(
-                        "A forum lasts at most %(days)s days.", code="too_long", params={"days": MAX_FORUM_DAYS}
+                        _("A forum lasts at most %(days)s days."), code="too_long", params={"days": MAX_FORUM_DAYS}
                     )
                 }
             )
@@ -266,16 +268,23 @@ class Forum(models.Model):
         return zoneinfo.ZoneInfo(self.time_zone)
 
 
+_SESSION_OUTSIDE = {
+    "starts": _("The session “%(title)s” starts on %(day)s, outside these dates. Move or delete it first."),
+    "ends": _("The session “%(title)s” ends on %(day)s, outside these dates. Move or delete it first."),
+}
+
+
 def _session_outside(verb: str, title: str, moment: datetime) -> ValidationError:
-    """The error for session ``title`` that ``verb`` ("starts"/"ends") at the local ``moment``."""
+    """The error for session ``title`` that ``verb`` ("starts"/"ends") at the local ``moment``,
+    its day printed in the active language ("Wed 22 Jan 2020", "mié 22 ene 2020")."""
     return ValidationError(
-        "The session “%(title)s” %(verb)s on %(day)s, outside these dates. Move or delete it first.",
+        _SESSION_OUTSIDE[verb],
         code="session_outside",
-        params={"title": title, "verb": verb, "day": date_format(moment, "D j M Y")},
+        params={"title": title, "day": date_format(moment, "SHORT_WEEKDAY_DATE_FORMAT")},
     )
 
 
-ROOM_NAME_TAKEN = "This forum already has a room with this name."
+ROOM_NAME_TAKEN = _("This forum already has a room with this name.")
 
 
 class Room(models.Model):

@@ -201,6 +201,10 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("es", "Español")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates per language: "22 January 2020" / "22 de enero de 2020", and the project's own
+# named formats (forum/formats/__init__.py).
+# https://docs.djangoproject.com/en/5.2/ref/settings/#format-module-path
+FORMAT_MODULE_PATH = ["forum.formats"]
 # Content in both languages (forum.translation, sessions_app.translation): English is the
 # default; an empty text falls back to the other language.
 MODELTRANSLATION_DEFAULT_LANGUAGE = "en"

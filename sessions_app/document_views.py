@@ -34,6 +34,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.generic.base import TemplateResponseMixin
@@ -217,14 +218,14 @@ def _status_url(document: GeneratedDocument) -> str:
 def subject_title(forum: Forum, session: Session | None, kind: str | None = None) -> str:
     """What a document prints, e.g. "Agenda — <session title>", "Recommendations — <session
     title>", "Programme — <forum title>" or "Outcome document — <forum title>". ``kind``
-    defaults to the agenda with a ``session`` and the programme without."""
+    defaults to the agenda with a ``session`` and the programme without. In the active language."""
     if kind == Kind.OUTCOME:
-        return f"Outcome document — {forum.title}"
+        return _("Outcome document — %(forum)s") % {"forum": forum.title}
     if kind == Kind.RECOMMENDATIONS:
-        return f"Recommendations — {session.title}"
+        return _("Recommendations — %(session)s") % {"session": session.title}
     if session is not None:
-        return f"Agenda — {session.title}"
-    return f"Programme — {forum.title}"
+        return _("Agenda — %(session)s") % {"session": session.title}
+    return _("Programme — %(forum)s") % {"forum": forum.title}
 
 
 def content_disposition(title: str) -> str:

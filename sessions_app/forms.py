@@ -16,6 +16,7 @@ from django.db import connections
 from django.db.models import Case, Value, When
 from django.utils import timezone
 from django.utils.text import get_text_list
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from forum.formsets import LiveFormsInlineFormSet
@@ -32,7 +33,7 @@ def _hm(moment: datetime) -> str:
 
 def _overlap_error(title: str, start: datetime, end: datetime) -> ValidationError:
     return ValidationError(
-        "This item overlaps “%(title)s” (%(start)s–%(end)s).",
+        _("This item overlaps “%(title)s” (%(start)s–%(end)s)."),
         code="agenda_overlap",
         params={"title": title, "start": _hm(start), "end": _hm(end)},
     )
@@ -41,7 +42,7 @@ def _overlap_error(title: str, start: datetime, end: datetime) -> ValidationErro
 def _misnumbered_error(number: int, other: int) -> ValidationError:
     """The error for agenda item ``number`` starting before item ``other`` (a lower number)."""
     return ValidationError(
-        "Number the agenda items in time order: item %(number)s starts before item %(other)s.",
+        _("Number the agenda items in time order: item %(number)s starts before item %(other)s."),
         code="misnumbered",
         params={"number": number, "other": other},
     )
@@ -125,8 +126,10 @@ class NumberedInlineFormSet(LiveFormsInlineFormSet):
         shown = {form.instance.pk for form in self.initial_forms}
         if None in shown or any(row.pk not in shown for row in self.get_queryset()):
             raise ValidationError(
-                "This list changed since the page was loaded (perhaps a second click on Save or another tab). "
-                "Reload the page and make your change again.",
+                _(
+                    "This list changed since the page was loaded (perhaps a second click on Save or another tab). "
+                    "Reload the page and make your change again."
+                ),
                 code="stale",
             )
 
@@ -218,7 +221,7 @@ class ReferenceInlineFormSet(NumberedInlineFormSet):
                     len(missing),
                 ),
                 code="missing_footnote",
-                params={"numbers": get_text_list([str(number) for number in missing], "and")},
+                params={"numbers": get_text_list([str(number) for number in missing], _("and"))},
             )
 
 
@@ -274,7 +277,7 @@ class SpeakerRoleInlineFormSet(NumberedInlineFormSet):
                 form.add_error(
                     "person",
                     ValidationError(
-                        "%(person)s already appears as %(role)s in this agenda item.",
+                        _("%(person)s already appears as %(role)s in this agenda item."),
                         code="duplicate_role",
                         params={"person": person.name, "role": SpeakerRole.Role(role).label},
                     ),

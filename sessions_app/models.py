@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import F, Prefetch, Q
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
 
 from forum.models import Forum, Organization, Person, Room
 from sessions_app.scheduling import lies_within, local_days
@@ -34,7 +35,15 @@ FOOTNOTE_MARKER = re.compile(r"\[\^([1-9][0-9]*)\]")
 Anything else in square brackets ("[^0001]", "[^x]") is plain text, not a marker.
 """
 
-validate_number = MaxValueValidator(MAX_NUMBER, message="Use a number up to %(limit_value)s.")
+PERSON_CLASH = _("%(person)s is already booked in the concurrent session “%(session)s”.")
+"""The error for a person on the agenda who is booked elsewhere at the same time."""
+
+_OUTSIDE_FORUM = {
+    "start": _("The session starts on %(day)s, outside the forum's dates (%(dates)s)."),
+    "end": _("The session ends on %(day)s, outside the forum's dates (%(dates)s)."),
+}
+
+validate_number = MaxValueValidator(MAX_NUMBER, message=_("Use a number up to %(limit_value)s."))
 
 
 class Theme(models.Model):
@@ -108,8 +117,8 @@ class Session(models.Model):
     """
 
     class Kind(models.TextChoices):
-        PLENARY = "plenary", "Plenary session"
-        PARALLEL = "parallel", "Parallel session"
+        PLENARY = "plenary", _("Plenary session")
+        PARALLEL = "parallel", _("Parallel session")
 
     forum = models.ForeignKey(Forum, on_delete=models.CASCADE, related_name="sessions")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PARALLEL)
@@ -117,28 +126,28 @@ class Session(models.Model):
     title = models.CharField(max_length=300)
     slug = models.SlugField(max_length=100)
     guid = models.UUIDField(
-        "GUID",
+        _("GUID"),
         default=uuid.uuid4,
         unique=True,
         editable=False,
-        help_text="Stable identity across exports, imports and calendar UIDs (frab event guid).",
+        help_text=_("Stable identity across exports, imports and calendar UIDs (frab event guid)."),
     )
     start = models.DateTimeField()
     end = models.DateTimeField()
     is_cancelled = models.BooleanField(
-        "cancelled",
+        _("cancelled"),
         default=False,
-        help_text="A cancelled session stays listed, marked cancelled, and takes no more sign-ups.",
+        help_text=_("A cancelled session stays listed, marked cancelled, and takes no more sign-ups."),
     )
     room = models.ForeignKey(Room, null=True, blank=True, on_delete=models.SET_NULL, related_name="sessions")
     capacity = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Places for participants; blank means the room's capacity."
+        null=True, blank=True, help_text=_("Places for participants; blank means the room's capacity.")
     )
     objective = models.TextField(blank=True)
     context = models.TextField(
-        "context and justification",
+        _("context and justification"),
         blank=True,
-        help_text="Blank lines separate paragraphs; write [^1] where footnote 1 (a reference below) is cited.",
+        help_text=_("Blank lines separate paragraphs; write [^1] where footnote 1 (a reference below) is cited."),
     )
     methodology = models.TextField(blank=True)
     expected_result = models.TextField(blank=True)
@@ -151,7 +160,7 @@ class Session(models.Model):
             models.CheckConstraint(
                 condition=Q(end__gt=F("start")),
                 name="session_end_after_start",
-                violation_error_message="A session must end after it starts.",
+                violation_error_message=_("A session must end after it starts."),
             ),
             models.UniqueConstraint(fields=["forum", "slug"], name="session_slug_unique_per_forum"),
         ]
@@ -183,13 +192,13 @@ class Session(models.Model):
         """
         errors: dict[str, ValidationError] = {}
         if self.start and self.end and self.end <= self.start:
-            errors["end"] = ValidationError("A session must end after it starts.", code="end_before_start")
+            errors["end"] = ValidationError(_("A session must end after it starts."), code="end_before_start")
         if self.forum_id and self.start and self.end and "end" not in errors:
             errors.update(self._day_errors())
         if self.forum_id and self.theme_id and self.theme.forum_id != self.forum_id:
-            errors["theme"] = ValidationError("This theme belongs to another forum.", code="wrong_forum")
+            errors["theme"] = ValidationError(_("This theme belongs to another forum."), code="wrong_forum")
         if self.forum_id and self.room_id and self.room.forum_id != self.forum_id:
-            errors["room"] = ValidationError("This room belongs to another forum.", code="wrong_forum")
+            errors["room"] = ValidationError(_("This room belongs to another forum."), code="wrong_forum")
         if self.start and self.end and "end" not in errors:
             if self.room_id and "room" not in errors:
                 clash = (
@@ -200,7 +209,7 @@ class Session(models.Model):
                 )
                 if clash:
                     errors["room"] = ValidationError(
-                        "%(room)s is already used by “%(session)s” at that time.",
+                        _("%(room)s is already used by “%(session)s” at that time."),
                         code="room_clash",
                         params={"room": self.room.name, "session": clash.title},
                     )
@@ -211,7 +220,7 @@ class Session(models.Model):
                 clash = booked.first()
                 if clash:
                     errors["start"] = ValidationError(
-                        "%(person)s is already booked in the concurrent session “%(session)s”.",
+                        PERSON_CLASH,
                         code="person_clash",
                         params={"person": clash.person.name, "session": clash.agenda_item.session.title},
                     )
@@ -225,18 +234,18 @@ class Session(models.Model):
         start_day, end_day = local_days((self.start, self.end), forum.tzinfo)
         dates = _day_label(forum.start_date)
         if forum.end_date != forum.start_date:
-            dates += f" to {_day_label(forum.end_date)}"
+            dates = _("%(start)s to %(end)s") % {"start": dates, "end": _day_label(forum.end_date)}
         errors = {}
-        for field, verb, day in (("start", "starts", start_day), ("end", "ends", end_day)):
+        for field, day in (("start", start_day), ("end", end_day)):
             if not forum.start_date <= day <= forum.end_date:
                 errors[field] = ValidationError(
-                    "The session %(verb)s on %(day)s, outside the forum's dates (%(dates)s).",
+                    _OUTSIDE_FORUM[field],
                     code="outside_forum",
-                    params={"verb": verb, "day": _day_label(day), "dates": dates},
+                    params={"day": _day_label(day), "dates": dates},
                 )
         if "end" not in errors and end_day != start_day:
             errors["end"] = ValidationError(
-                "A session must end on the day it starts (%(day)s).",
+                _("A session must end on the day it starts (%(day)s)."),
                 code="not_same_day",
                 params={"day": _day_label(start_day)},
             )
@@ -281,9 +290,9 @@ class SessionOrganizer(models.Model):
     """An organization that organizes or coordinates a session."""
 
     class Role(models.TextChoices):
-        ORGANIZER = "organizer", "Organizer"
-        COORDINATOR = "coordinator", "Coordinator"
-        PARTNER = "partner", "Partner"
+        ORGANIZER = "organizer", _("Organizer")
+        COORDINATOR = "coordinator", _("Coordinator")
+        PARTNER = "partner", _("Partner")
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="organizers")
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="organized_sessions")
@@ -315,7 +324,7 @@ class AgendaItem(models.Model):
             models.CheckConstraint(
                 condition=Q(end__gt=F("start")),
                 name="agenda_item_end_after_start",
-                violation_error_message="An agenda item must end after it starts.",
+                violation_error_message=_("An agenda item must end after it starts."),
             ),
             models.UniqueConstraint(fields=["session", "order"], name="agenda_item_order_unique"),
         ]
@@ -336,7 +345,7 @@ class AgendaItem(models.Model):
             return
         if self.end <= self.start:
             raise ValidationError(
-                {"end": ValidationError("An agenda item must end after it starts.", code="end_before_start")}
+                {"end": ValidationError(_("An agenda item must end after it starts."), code="end_before_start")}
             )
         session = _related_or_none(self, "session")
         if session is None or not (session.start and session.end) or session.end <= session.start:
@@ -344,7 +353,7 @@ class AgendaItem(models.Model):
         if lies_within((self.start, self.end), (session.start, session.end)):
             return
         error = ValidationError(
-            "The agenda item must lie within its session (%(times)s).",
+            _("The agenda item must lie within its session (%(times)s)."),
             code="outside_session",
             params={"times": _local_times(session)},
         )
@@ -365,8 +374,8 @@ def _related_or_none(instance: models.Model, name: str) -> models.Model | None:
 
 
 def _day_label(day: date) -> str:
-    """``day`` as printed in messages, e.g. "Wed 22 Jan 2020"."""
-    return date_format(day, "D j M Y")
+    """``day`` as printed in messages in the active language, e.g. "Wed 22 Jan 2020" ("mié 22 ene 2020")."""
+    return date_format(day, "SHORT_WEEKDAY_DATE_FORMAT")
 
 
 def _local_times(session: Session) -> str:
@@ -404,25 +413,27 @@ class SpeakerRole(models.Model):
     """
 
     class Role(models.TextChoices):
-        SPEAKER = "speaker", "Speaker"
-        FACILITATOR = "facilitator", "Facilitator"
-        RAPPORTEUR = "rapporteur", "Session rapporteur"
-        RAPPORTEURSHIP = "rapporteurship", "Rapporteurship"
-        PANELIST = "panelist", "Panelist"
-        PARTICIPANT = "participant", "Participant"
+        SPEAKER = "speaker", _("Speaker")
+        FACILITATOR = "facilitator", _("Facilitator")
+        RAPPORTEUR = "rapporteur", _("Session rapporteur")
+        RAPPORTEURSHIP = "rapporteurship", _("Rapporteurship")
+        PANELIST = "panelist", _("Panelist")
+        PARTICIPANT = "participant", _("Participant")
 
     agenda_item = models.ForeignKey(AgendaItem, on_delete=models.CASCADE, related_name="speaker_roles")
     order = models.PositiveSmallIntegerField(validators=[validate_number])
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.SPEAKER)
     person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT, related_name="speaker_roles")
     group_name = models.CharField(
-        "named group",
+        _("named group"),
         max_length=255,
         blank=True,
-        help_text="Instead of a person, a group such as “Youth representatives in the Forum”.",
+        help_text=_("Instead of a person, a group such as “Youth representatives in the Forum”."),
     )
-    position = models.CharField(max_length=255, blank=True, help_text="Position as printed for this appearance.")
-    affiliation = models.CharField(max_length=255, blank=True, help_text="Affiliation as printed for this appearance.")
+    position = models.CharField(max_length=255, blank=True, help_text=_("Position as printed for this appearance."))
+    affiliation = models.CharField(
+        max_length=255, blank=True, help_text=_("Affiliation as printed for this appearance.")
+    )
     organization = models.ForeignKey(
         Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="speaker_roles"
     )
@@ -437,12 +448,12 @@ class SpeakerRole(models.Model):
                 fields=["agenda_item", "person", "role"],
                 condition=Q(person__isnull=False),
                 name="speaker_role_person_role_unique",
-                violation_error_message="This person already has this role in this agenda item.",
+                violation_error_message=_("This person already has this role in this agenda item."),
             ),
             models.CheckConstraint(
                 condition=(Q(person__isnull=False) & Q(group_name="")) | (Q(person__isnull=True) & ~Q(group_name="")),
                 name="speaker_role_person_xor_group",
-                violation_error_message="Give either a person or a named group, not both.",
+                violation_error_message=_("Give either a person or a named group, not both."),
             ),
         ]
 
@@ -463,10 +474,10 @@ class SpeakerRole(models.Model):
         """Require a person or a group (on ``person``) and refuse a person already booked
         in a concurrent session (on ``person``). Raises ``ValidationError``."""
         if not self.person_id and not self.group_name:
-            raise ValidationError({"person": ValidationError("Choose a person or name a group.", code="no_speaker")})
+            raise ValidationError({"person": ValidationError(_("Choose a person or name a group."), code="no_speaker")})
         if self.person_id and self.group_name:
             raise ValidationError(
-                {"group_name": ValidationError("Give either a person or a named group, not both.", code="both")}
+                {"group_name": ValidationError(_("Give either a person or a named group, not both."), code="both")}
             )
         item = _related_or_none(self, "agenda_item")
         session = _related_or_none(item, "session") if item is not None else None
@@ -476,7 +487,7 @@ class SpeakerRole(models.Model):
                 raise ValidationError(
                     {
                         "person": ValidationError(
-                            "%(person)s is already booked in the concurrent session “%(session)s”.",
+                            PERSON_CLASH,
                             code="person_clash",
                             params={"person": self.person.name, "session": clash.agenda_item.session.title},
                         )
@@ -500,16 +511,16 @@ class GeneratedDocument(models.Model):
     """
 
     class Kind(models.TextChoices):
-        PROGRAMME = "programme", "Programme"
-        SESSION_AGENDA = "session_agenda", "Session agenda"
-        RECOMMENDATIONS = "recommendations", "Recommendations"
-        OUTCOME = "outcome", "Outcome document"
+        PROGRAMME = "programme", _("Programme")
+        SESSION_AGENDA = "session_agenda", _("Session agenda")
+        RECOMMENDATIONS = "recommendations", _("Recommendations")
+        OUTCOME = "outcome", _("Outcome document")
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RENDERING = "rendering", "Being rendered"
-        READY = "ready", "Ready"
-        FAILED = "failed", "Failed"
+        QUEUED = "queued", _("Queued")
+        RENDERING = "rendering", _("Being rendered")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
 
     forum = models.ForeignKey(Forum, on_delete=models.CASCADE, related_name="documents")
     session = models.ForeignKey(Session, null=True, blank=True, on_delete=models.CASCADE, related_name="documents")

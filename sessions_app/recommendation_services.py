@@ -25,15 +25,30 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from sessions_app.models import Session, SpeakerRole
 from sessions_app.recommendations import Recommendation, RecommendationsDocument, RecommendationsVersion
 
 RAPPORTEUR_ROLES = (SpeakerRole.Role.RAPPORTEUR, SpeakerRole.Role.RAPPORTEURSHIP)
-CONFLICT_MESSAGE = (
-    "Someone else saved this document since you opened it (version {version}). "
+CONFLICT_MESSAGE = gettext_lazy(
+    "Someone else saved this document since you opened it (version %(version)s). "
     "Your text was not saved: copy it, reload the page and merge."
 )
+# The refusal to edit a document that is no longer a draft, and to submit one twice, by status.
+NOT_EDITABLE_MESSAGES = {
+    RecommendationsDocument.Status.SUBMITTED: gettext_lazy(
+        "This document is submitted for review and can no longer be edited. Your text was not saved."
+    ),
+    RecommendationsDocument.Status.PUBLISHED: gettext_lazy(
+        "This document is published and can no longer be edited. Your text was not saved."
+    ),
+}
+ALREADY_SUBMITTED_MESSAGES = {
+    RecommendationsDocument.Status.SUBMITTED: gettext_lazy("This document is already submitted for review."),
+    RecommendationsDocument.Status.PUBLISHED: gettext_lazy("This document is already published."),
+}
 Status = RecommendationsDocument.Status
 Event = RecommendationsVersion.Event
 
@@ -132,14 +147,10 @@ def save_draft(
     organizer = is_organizer(user)
     if not organizer and not is_rapporteur(user, document.session):
         raise RecommendationsError(
-            "Only the rapporteurs of this session can edit its recommendations.", "not_rapporteur"
+            _("Only the rapporteurs of this session can edit its recommendations."), "not_rapporteur"
         )
     if not organizer and document.status != Status.DRAFT:
-        raise RecommendationsError(
-            f"This document is {document.get_status_display().lower()} and can no longer be edited. "
-            "Your text was not saved.",
-            "not_draft",
-        )
+        raise RecommendationsError(str(NOT_EDITABLE_MESSAGES[document.status]), "not_draft")
     _check_version(document, expected_version)
     rows = [_recommendation(document, number, values) for number, values in enumerate(recommendations, start=1)]
     before = _snapshot(document, _stored_rows(document))
@@ -162,10 +173,10 @@ def submit(*, document: RecommendationsDocument, user, expected_version: int) ->
     document = _locked(document)
     if not is_organizer(user) and not is_rapporteur(user, document.session):
         raise RecommendationsError(
-            "Only the rapporteurs of this session can submit its recommendations.", "not_rapporteur"
+            _("Only the rapporteurs of this session can submit its recommendations."), "not_rapporteur"
         )
     if document.status != Status.DRAFT:
-        raise RecommendationsError(f"This document is already {document.get_status_display().lower()}.", "not_draft")
+        raise RecommendationsError(str(ALREADY_SUBMITTED_MESSAGES[document.status]), "not_draft")
     _check_version(document, expected_version)
     document.status, document.return_comment = Status.SUBMITTED, ""
     return _change(document, event=Event.SUBMITTED, user=user)
@@ -183,9 +194,9 @@ def return_to_draft(*, document: RecommendationsDocument, user, comment: str) ->
     _check_organizer(user)
     comment = comment.strip()
     if not comment:
-        raise RecommendationsError("Tell the rapporteurs what to change: the comment is required.", "no_comment")
+        raise RecommendationsError(_("Tell the rapporteurs what to change: the comment is required."), "no_comment")
     if document.status != Status.SUBMITTED:
-        raise RecommendationsError("Only a document submitted for review can be returned.", "not_submitted")
+        raise RecommendationsError(_("Only a document submitted for review can be returned."), "not_submitted")
     document.status, document.return_comment = Status.DRAFT, comment
     return _change(document, event=Event.RETURNED, user=user, comment=comment)
 
@@ -199,7 +210,7 @@ def publish(*, document: RecommendationsDocument, user) -> RecommendationsDocume
     document = _locked(document)
     _check_organizer(user)
     if document.status != Status.SUBMITTED:
-        raise RecommendationsError("Only a document submitted for review can be published.", "not_submitted")
+        raise RecommendationsError(_("Only a document submitted for review can be published."), "not_submitted")
     document.status, document.published_at = Status.PUBLISHED, timezone.now()
     return _change(document, event=Event.PUBLISHED, user=user)
 
@@ -215,8 +226,8 @@ def version_diff(older: RecommendationsVersion, newer: RecommendationsVersion) -
         difflib.unified_diff(
             _readable(older.snapshot),
             _readable(newer.snapshot),
-            fromfile=f"version {older.number}",
-            tofile=f"version {newer.number}",
+            fromfile=_("version %(number)s") % {"number": older.number},
+            tofile=_("version %(number)s") % {"number": newer.number},
             lineterm="",
         )
     )
@@ -229,12 +240,12 @@ def _locked(document: RecommendationsDocument) -> RecommendationsDocument:
 
 def _check_version(document: RecommendationsDocument, expected_version: int) -> None:
     if document.version != expected_version:
-        raise RecommendationsError(CONFLICT_MESSAGE.format(version=document.version), "conflict")
+        raise RecommendationsError(CONFLICT_MESSAGE % {"version": document.version}, "conflict")
 
 
 def _check_organizer(user) -> None:
     if not is_organizer(user):
-        raise RecommendationsError("Only organizers can review recommendations documents.", "not_organizer")
+        raise RecommendationsError(_("Only organizers can review recommendations documents."), "not_organizer")
 
 
 def _recommendation(document: RecommendationsDocument, number: int, values: Mapping) -> Recommendation:
@@ -252,10 +263,14 @@ def _recommendation(document: RecommendationsDocument, number: int, values: Mapp
     except ValidationError as error:
         if any(e.code == "wrong_question" for e in error.error_dict.get("key_question", [])):
             raise RecommendationsError(
-                f"Recommendation {number} is filed under a key question of another session.", "wrong_question"
+                _("Recommendation %(number)s is filed under a key question of another session.") % {"number": number},
+                "wrong_question",
             ) from error
         problems = "; ".join(f"{field}: {' '.join(messages)}" for field, messages in error.message_dict.items())
-        raise RecommendationsError(f"Recommendation {number} is not valid ({problems}).", "invalid") from error
+        raise RecommendationsError(
+            _("Recommendation %(number)s is not valid (%(problems)s).") % {"number": number, "problems": problems},
+            "invalid",
+        ) from error
     return row
 
 
@@ -308,18 +323,23 @@ def _readable(snapshot: dict) -> list[str]:
     """``snapshot`` as the lines ``version_diff`` compares."""
     levels, statuses = dict(Recommendation.Level.choices), dict(Status.choices)
     status = snapshot.get("status", "")
-    lines = [f"Status: {statuses.get(status, status)}", "", "Introduction:", *_paragraph(snapshot.get("introduction"))]
-    lines += ["", "Recommendations:"]
+    lines = [
+        _("Status: %(status)s") % {"status": statuses.get(status, status)},
+        "",
+        _("Introduction:"),
+        *_paragraph(snapshot.get("introduction")),
+    ]
+    lines += ["", _("Recommendations:")]
     heading = None
     for row in snapshot.get("recommendations", []):
         if row["key_question"] != heading:
             heading = row["key_question"]
-            lines.append(f"  {heading or 'General'}")
+            lines.append(f"  {heading or _('General')}")
         actors = f" — {row['actors']}" if row["actors"] else ""
         text = " ".join(row["text"].split())
         lines.append(f"    {row['order']}. [{levels.get(row['level'], row['level'])}] {text}{actors}")
-    lines += ["", "Conclusions and recommendations for public policies:", *_paragraph(snapshot.get("conclusions"))]
-    lines += ["", "Contributors:", *_paragraph(snapshot.get("contributors"))]
+    lines += ["", _("Conclusions and recommendations for public policies:"), *_paragraph(snapshot.get("conclusions"))]
+    lines += ["", _("Contributors:"), *_paragraph(snapshot.get("contributors"))]
     return lines
 
 

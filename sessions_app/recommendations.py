@@ -17,6 +17,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from sessions_app.models import KeyQuestion, Session, validate_number
 
@@ -25,18 +27,18 @@ class RecommendationsDocument(models.Model):
     """The recommendations document of one session (see the module docstring)."""
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        SUBMITTED = "submitted", "Submitted for review"
-        PUBLISHED = "published", "Published"
+        DRAFT = "draft", pgettext_lazy("document status", "Draft")
+        SUBMITTED = "submitted", pgettext_lazy("document status", "Submitted for review")
+        PUBLISHED = "published", pgettext_lazy("document status", "Published")
 
     session = models.OneToOneField(Session, on_delete=models.CASCADE, related_name="recommendations")
     introduction = models.TextField(blank=True)
-    conclusions = models.TextField("conclusions and recommendations for public policies", blank=True)
-    contributors = models.TextField(blank=True, help_text="The people and organizations who contributed.")
+    conclusions = models.TextField(_("conclusions and recommendations for public policies"), blank=True)
+    contributors = models.TextField(blank=True, help_text=_("The people and organizations who contributed."))
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
-    version = models.PositiveIntegerField(default=1, help_text="Grows by one on every change.")
+    version = models.PositiveIntegerField(default=1, help_text=_("Grows by one on every change."))
     return_comment = models.TextField(
-        blank=True, help_text="Why the organizers returned the document to its rapporteurs."
+        blank=True, help_text=_("Why the organizers returned the document to its rapporteurs.")
     )
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(
@@ -45,13 +47,13 @@ class RecommendationsDocument(models.Model):
     published_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name = "recommendations document"
+        verbose_name = _("recommendations document")
         constraints = [
             models.CheckConstraint(
                 condition=(Q(status="published") & Q(published_at__isnull=False))
                 | (~Q(status="published") & Q(published_at__isnull=True)),
                 name="recommendations_published_has_date",
-                violation_error_message="A document has a publication date exactly when it is published.",
+                violation_error_message=_("A document has a publication date exactly when it is published."),
             ),
             models.CheckConstraint(condition=Q(version__gte=1), name="recommendations_version_positive"),
         ]
@@ -69,10 +71,10 @@ class Recommendation(models.Model):
     """
 
     class Level(models.TextChoices):
-        LOCAL = "local", "Local"
-        NATIONAL = "national", "National"
-        REGIONAL = "regional", "Regional"
-        GLOBAL = "global", "Global"
+        LOCAL = "local", pgettext_lazy("level of government", "Local")
+        NATIONAL = "national", pgettext_lazy("level of government", "National")
+        REGIONAL = "regional", pgettext_lazy("level of government", "Regional")
+        GLOBAL = "global", pgettext_lazy("level of government", "Global")
 
     document = models.ForeignKey(RecommendationsDocument, on_delete=models.CASCADE, related_name="recommendations")
     key_question = models.ForeignKey(
@@ -81,7 +83,7 @@ class Recommendation(models.Model):
     order = models.PositiveSmallIntegerField(validators=[validate_number])
     text = models.TextField()
     level = models.CharField(max_length=10, choices=Level.choices)
-    actors = models.CharField(max_length=255, blank=True, help_text="Who the recommendation is addressed to.")
+    actors = models.CharField(max_length=255, blank=True, help_text=_("Who the recommendation is addressed to."))
 
     class Meta:
         ordering = ["document", "order"]
@@ -101,7 +103,7 @@ class Recommendation(models.Model):
             raise ValidationError(
                 {
                     "key_question": ValidationError(
-                        "This key question belongs to another session.", code="wrong_question"
+                        _("This key question belongs to another session."), code="wrong_question"
                     )
                 }
             )
@@ -118,11 +120,11 @@ class RecommendationsVersion(models.Model):
     """
 
     class Event(models.TextChoices):
-        CREATED = "created", "Created"
-        EDITED = "edited", "Edited"
-        SUBMITTED = "submitted", "Submitted for review"
-        RETURNED = "returned", "Returned to the rapporteurs"
-        PUBLISHED = "published", "Published"
+        CREATED = "created", pgettext_lazy("document event", "Created")
+        EDITED = "edited", pgettext_lazy("document event", "Edited")
+        SUBMITTED = "submitted", pgettext_lazy("document event", "Submitted for review")
+        RETURNED = "returned", pgettext_lazy("document event", "Returned to the rapporteurs")
+        PUBLISHED = "published", pgettext_lazy("document event", "Published")
 
     document = models.ForeignKey(RecommendationsDocument, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()

@@ -9,6 +9,7 @@ checkbox removes one and the ``order`` field reorders them.
 
 from django import forms
 from django.forms import formset_factory
+from django.utils.translation import gettext_lazy as _
 
 from sessions_app.models import MAX_NUMBER, KeyQuestion, Session
 from sessions_app.recommendations import Recommendation, RecommendationsDocument
@@ -27,16 +28,16 @@ class DocumentForm(forms.Form):
     """The document's texts and the version the rapporteur started from."""
 
     introduction = forms.CharField(
-        label="Introduction", required=False, max_length=LONG_TEXT, widget=forms.Textarea(attrs={"rows": 5})
+        label=_("Introduction"), required=False, max_length=LONG_TEXT, widget=forms.Textarea(attrs={"rows": 5})
     )
     conclusions = forms.CharField(
-        label="Conclusions and recommendations for public policies",
+        label=_("Conclusions and recommendations for public policies"),
         required=False,
         max_length=LONG_TEXT,
         widget=forms.Textarea(attrs={"rows": 6}),
     )
     contributors = forms.CharField(
-        label="Contributors",
+        label=_("Contributors"),
         required=False,
         max_length=SHORT_TEXT,
         help_text=RecommendationsDocument._meta.get_field("contributors").help_text,
@@ -59,19 +60,19 @@ class RecommendationForm(forms.Form):
     """One recommendation: filed under one of ``session``'s key questions or "General"."""
 
     key_question = forms.ModelChoiceField(
-        label="Key question", queryset=KeyQuestion.objects.none(), required=False, empty_label="General"
+        label=_("Key question"), queryset=KeyQuestion.objects.none(), required=False, empty_label=_("General")
     )
     order = forms.IntegerField(
-        label="Order",
+        label=_("Order"),
         required=False,
         min_value=1,
         max_value=MAX_NUMBER,
-        help_text="Recommendations are numbered by this order; leave blank to add at the end.",
+        help_text=_("Recommendations are numbered by this order; leave blank to add at the end."),
     )
-    text = forms.CharField(label="Recommendation", max_length=SHORT_TEXT, widget=forms.Textarea(attrs={"rows": 3}))
-    level = forms.ChoiceField(label="Level", choices=[("", "Choose a level")] + Recommendation.Level.choices)
+    text = forms.CharField(label=_("Recommendation"), max_length=SHORT_TEXT, widget=forms.Textarea(attrs={"rows": 3}))
+    level = forms.ChoiceField(label=_("Level"), choices=[("", _("Choose a level")), *Recommendation.Level.choices])
     actors = forms.CharField(
-        label="Actors",
+        label=_("Actors"),
         required=False,
         max_length=Recommendation._meta.get_field("actors").max_length,
         help_text=Recommendation._meta.get_field("actors").help_text,
@@ -99,7 +100,7 @@ class BaseRecommendationFormSet(forms.BaseFormSet):
     def add_fields(self, form, index):
         """Label the DELETE checkbox for what it does."""
         super().add_fields(form, index)
-        form.fields["DELETE"].label = "Remove this recommendation"
+        form.fields["DELETE"].label = _("Remove this recommendation")
 
     def ordered_values(self) -> list[dict]:
         """The kept recommendations of a valid formset as ``save_draft`` mappings, sorted by

@@ -17,6 +17,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
 from forum.views import PublishedForumMixin
@@ -114,7 +115,7 @@ class EditorView(LoginRequiredMixin, PublishedForumMixin, TemplateView):
         """Save the draft, and submit it when asked; refusals re-render the editor."""
         form, formset = self.forms(request.POST)
         if not (form.is_valid() and formset.is_valid()):
-            return self.refused(form, formset, "Your text was not saved: correct the fields marked below.")
+            return self.refused(form, formset, _("Your text was not saved: correct the fields marked below."))
         submitting = request.POST.get("action") == "submit"
         try:
             with transaction.atomic():
@@ -132,9 +133,9 @@ class EditorView(LoginRequiredMixin, PublishedForumMixin, TemplateView):
         except RecommendationsError as error:
             return self.refused(form, formset, error.message, status=409 if error.code == "conflict" else 200)
         if submitting:
-            messages.success(request, "The recommendations were saved and submitted to the organizers for review.")
+            messages.success(request, _("The recommendations were saved and submitted to the organizers for review."))
         else:
-            messages.success(request, f"The draft was saved (version {document.version}).")
+            messages.success(request, _("The draft was saved (version %(version)s).") % {"version": document.version})
         return redirect("workspace:editor", forum_slug=self.forum.slug, session_slug=self.session.slug)
 
     def refused(self, form: DocumentForm, formset: RecommendationFormSet, message: str, status: int = 200):

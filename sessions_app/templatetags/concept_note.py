@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from django import template
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from sessions_app.models import FOOTNOTE_MARKER, SpeakerRole
 
@@ -19,12 +21,12 @@ _FOOTNOTE_RUN = re.compile(rf"(?:\s?{FOOTNOTE_MARKER.pattern})+")
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 
 _ROLE_PLURALS = {
-    SpeakerRole.Role.SPEAKER: "Speakers",
-    SpeakerRole.Role.FACILITATOR: "Facilitators",
-    SpeakerRole.Role.RAPPORTEUR: "Session rapporteurs",
-    SpeakerRole.Role.RAPPORTEURSHIP: "Rapporteurship",
-    SpeakerRole.Role.PANELIST: "Panelists",
-    SpeakerRole.Role.PARTICIPANT: "Participants",
+    SpeakerRole.Role.SPEAKER: gettext_lazy("Speakers"),
+    SpeakerRole.Role.FACILITATOR: gettext_lazy("Facilitators"),
+    SpeakerRole.Role.RAPPORTEUR: gettext_lazy("Session rapporteurs"),
+    SpeakerRole.Role.RAPPORTEURSHIP: gettext_lazy("Rapporteurship"),
+    SpeakerRole.Role.PANELIST: gettext_lazy("Panelists"),
+    SpeakerRole.Role.PARTICIPANT: gettext_lazy("Participants"),
 }
 
 
@@ -49,9 +51,8 @@ def footnoted(text: str, id_prefix: str = "") -> SafeString:
     def link(number: str) -> str:
         anchor = "" if number in seen else f' id="{id_prefix}refmark-{number}"'
         seen.add(number)
-        return (
-            f'<a href="#{id_prefix}ref-{number}"{anchor} role="doc-noteref" aria-label="Footnote {number}">{number}</a>'
-        )
+        label = escape(_("Footnote %(number)s") % {"number": number})
+        return f'<a href="#{id_prefix}ref-{number}"{anchor} role="doc-noteref" aria-label="{label}">{number}</a>'
 
     def marker_run(match: re.Match) -> str:
         links = ",".join(link(number) for number in FOOTNOTE_MARKER.findall(match.group(0)))
@@ -86,7 +87,7 @@ class RoleGroup:
     @property
     def heading(self) -> str:
         """The label to print before the group: singular for one appearance, plural otherwise."""
-        return self.label if len(self.roles) == 1 else self.plural
+        return self.label if len(self.roles) == 1 else str(self.plural)
 
 
 @register.filter
