@@ -27,6 +27,7 @@ from modeltranslation.admin import TranslationAdmin
 from forum.formsets import LiveFormsInlineFormSet
 from forum.invitations import InvitationError, invite_rapporteur
 from forum.models import ROOM_NAME_TAKEN, Forum, Organization, Person, Room, User
+from sessions_app.frab.admin_views import frab_import_urls
 from sessions_app.models import SpeakerRole
 from sessions_app.recommendation_services import RAPPORTEUR_ROLES
 from sessions_app.release_admin import release_programme_action
@@ -215,6 +216,10 @@ class ForumAdmin(SafeChangesMixin, KeyCheckingAutocompleteMixin, TranslationAdmi
         if db_field.name == "time_zone":
             kwargs["widget"] = forms.Select(choices=TIME_ZONE_CHOICES)
         return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def get_urls(self):
+        """Add the frab schedule import page (``sessions_app.frab.admin_views``)."""
+        return [*frab_import_urls(self), *super().get_urls()]
 
 
 @admin.register(Organization)
