@@ -65,7 +65,8 @@ def _forum_time(moment: datetime | None, forum: Forum) -> str | None:
     """``moment`` in ``forum``'s time zone, as "Thu 2 Jan 2020, 09:30"; None (shown "-") without one."""
     if moment is None:
         return None
-    return date_format(timezone.localtime(moment, forum.tzinfo), "D j M Y, H:i")
+    local = timezone.localtime(moment, forum.tzinfo)
+    return f"{date_format(local, 'SHORT_WEEKDAY_DATE_FORMAT')}, {local:%H:%M}"
 
 
 def _report_promoted(request, promoted: int) -> None:

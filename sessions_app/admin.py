@@ -101,7 +101,7 @@ def time_zone_help(forum: Forum | None) -> str:
 def local_day_and_times(start: datetime, end: datetime, forum: Forum) -> tuple[str, str]:
     """``start``–``end`` (aware) in ``forum``'s zone, as ("Wed 22 Jan 2020", "14:00–16:30")."""
     local_start, local_end = start.astimezone(forum.tzinfo), end.astimezone(forum.tzinfo)
-    return date_format(local_start, "D j M Y"), f"{local_start:%H:%M}–{local_end:%H:%M}"
+    return date_format(local_start, "SHORT_WEEKDAY_DATE_FORMAT"), f"{local_start:%H:%M}–{local_end:%H:%M}"
 
 
 def _label_time_fields(form_class, forum: Forum | None) -> None:
@@ -196,7 +196,7 @@ class ForumDayFilter(admin.SimpleListFilter):
                 forum.start_date + timedelta(days=offset)
                 for offset in range((forum.end_date - forum.start_date).days + 1)
             )
-        return [(day.isoformat(), date_format(day, "D j M Y")) for day in sorted(days)]
+        return [(day.isoformat(), date_format(day, "SHORT_WEEKDAY_DATE_FORMAT")) for day in sorted(days)]
 
     def queryset(self, request, queryset):
         if self.value() is None:
@@ -689,7 +689,9 @@ class RecommendationsDocumentAdmin(ForumTimeZoneMixin, admin.ModelAdmin):
 
     @admin.display(description="updated (forum time)", ordering="updated_at")
     def updated(self, document: RecommendationsDocument) -> str:
-        return date_format(document.updated_at.astimezone(document.session.forum.tzinfo), "D j M Y H:i")
+        return date_format(
+            document.updated_at.astimezone(document.session.forum.tzinfo), "SHORT_WEEKDAY_DATETIME_FORMAT"
+        )
 
 
 def _version_number(value: str | None, *, default: int) -> int:

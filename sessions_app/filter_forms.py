@@ -85,7 +85,7 @@ class ProgrammeFilterForm(forms.Form):
         """Bind ``data`` (the query string) with the choices of ``options``."""
         super().__init__(data, **kwargs)
         self.fields["day"].choices = [("", _("Every day"))] + [
-            (day.isoformat(), date_format(day, "l j F")) for day in options.days
+            (day.isoformat(), date_format(day, "WEEKDAY_DAY_MONTH_FORMAT")) for day in options.days
         ]
         self.fields["theme"].choices = [("", _("Any theme"))] + [(str(t.pk), t.title) for t in options.themes]
         self.fields["room"].choices = [("", _("Any room"))] + [(str(r.pk), r.name) for r in options.rooms]

@@ -361,7 +361,9 @@ def test_session_organizer_posted_with_an_organization_that_is_not_a_key_is_an_e
         "start_1": "09:00",
         "end_0": "2020-01-22",
         "end_1": "10:00",
-        **dict.fromkeys(["theme", "room", "capacity", "objective_en", "context_en", "methodology_en", "expected_result_en"], ""),
+        **dict.fromkeys(
+            ["theme", "room", "capacity", "objective_en", "context_en", "methodology_en", "expected_result_en"], ""
+        ),
         **{
             f"{prefix}-{name}": value
             for prefix in ("organizers", "references", "key_questions", "agenda_items")

@@ -336,7 +336,9 @@ def test_session_add_reads_times_in_the_posted_forums_zone(admin_client, quito_f
         "start_1": "09:00",
         "end_0": "2020-01-22",
         "end_1": "10:00",
-        **dict.fromkeys(["theme", "room", "capacity", "objective_en", "context_en", "methodology_en", "expected_result_en"], ""),
+        **dict.fromkeys(
+            ["theme", "room", "capacity", "objective_en", "context_en", "methodology_en", "expected_result_en"], ""
+        ),
         **management("organizers", 0, 0),
         **management("references", 0, 0),
         **management("key_questions", 0, 0),
