@@ -20,6 +20,7 @@ from forum.views import PublishedForumMixin
 from registration import calendar as personal
 from registration.views import ParticipantMixin
 from sessions_app import calendars
+from sessions_app.published import public_schedule
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 
@@ -33,27 +34,35 @@ def calendar_response(calendar: Calendar, *, filename: str | None = None) -> Htt
 
 
 class ProgrammeCalendarView(PublishedForumMixin, View):
-    """The feed of a published forum's whole programme (two queries, whatever its size)."""
+    """The feed of a published forum's whole programme as released (``published``; up to
+    four queries, whatever its size)."""
 
     def get(self, request, *args, **kwargs):
         """Answer the programme as ``text/calendar``."""
-        sessions = calendars.feed_sessions(self.forum)
+        sessions = public_schedule(self.forum).apply(calendars.feed_sessions(self.forum))
         calendar = calendars.programme_calendar(self.forum, sessions, stamp=timezone.now())
         return calendar_response(calendar)
 
 
 class SessionCalendarView(View):
-    """One session of a published forum as an ``.ics`` download (one query)."""
+    """One session of a published forum as released (``published``) as an ``.ics`` download
+    (up to three queries)."""
 
     def get(self, request, forum_slug: str, session_slug: str):
-        """Answer the session's file, named ``<forum>-<session>.ics``."""
+        """Answer the session's file, named ``<forum>-<session>.ics``; ``Http404`` for a
+        session added since the latest release."""
         session = get_object_or_404(calendars.sessions_for_calendar(forum_slug), slug=session_slug)
+        schedule = public_schedule(session.forum)
+        if not schedule.shows(session):
+            raise Http404("This session is not in the released programme yet.")
+        schedule.apply([session])
         calendar = calendars.session_calendar(session, forum=session.forum, stamp=timezone.now())
         return calendar_response(calendar, filename=f"{forum_slug}-{session_slug}.ics")
 
 
 class PersonalCalendarView(View):
-    """A participant's feed, found by its secret key (two queries, whatever its size).
+    """A participant's feed as released (``published``), found by its secret key (up to
+    four queries, whatever its size).
 
     Marked private so that no shared cache keeps a participant's sessions.
     """
@@ -64,6 +73,9 @@ class PersonalCalendarView(View):
         if registration is None:
             raise Http404("No calendar has this address.")
         entries = personal.personal_entries(registration)
+        shown = {session.pk for session in public_schedule(registration.forum).apply(s for s, _ in entries)}
+        entries = [(session, attendance) for session, attendance in entries if session.pk in shown]
+        entries.sort(key=lambda entry: entry[0].start)
         calendar = calendars.personal_calendar(registration.forum, entries, stamp=timezone.now())
         response = calendar_response(calendar)
         patch_cache_control(response, private=True)

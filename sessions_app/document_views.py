@@ -41,6 +41,7 @@ from django.views.generic.base import TemplateResponseMixin
 
 from forum.models import Forum
 from sessions_app.models import GeneratedDocument, Session
+from sessions_app.published import public_schedule
 from sessions_app.recommendation_services import is_organizer, is_rapporteur
 from sessions_app.recommendations import RecommendationsDocument
 from sessions_app.services import document_request, document_retry, is_stuck
@@ -68,7 +69,8 @@ class SubjectMixin:
     """Looks up the printed subject of the URL, answering 404 if there is none.
 
     ``self.forum`` is the published forum ``forum_slug``; ``self.session`` is its session
-    ``session_slug``, or ``None`` without ``session_slug`` (the programme). ``self.kind``
+    ``session_slug`` (for an agenda, one in the released programme unless the user is
+    staff: ``published``), or ``None`` without ``session_slug`` (the programme). ``self.kind``
     is the document's kind: the view's ``kind`` (``as_view(kind=…)``), by default the
     agenda with a session and the programme without. For ``RECOMMENDATIONS`` the session
     must have a recommendations document that the user may read (``may_read_recommendations``);
@@ -82,6 +84,8 @@ class SubjectMixin:
         session_slug = kwargs.get("session_slug")
         self.session = get_object_or_404(self.forum.sessions, slug=session_slug) if session_slug else None
         self.kind = self.kind or (Kind.SESSION_AGENDA if self.session else Kind.PROGRAMME)
+        if self.kind == Kind.SESSION_AGENDA and not public_schedule(self.forum, request.user).shows(self.session):
+            raise Http404("This session is not in the released programme yet.")
         if self.kind == Kind.RECOMMENDATIONS:
             document = get_object_or_404(RecommendationsDocument, session=self.session)
             if not may_read_recommendations(request.user, document):

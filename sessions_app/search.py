@@ -24,7 +24,7 @@ computed: a relevance order would break the programme's layout.
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 from django.contrib.postgres.aggregates import StringAgg
@@ -37,6 +37,7 @@ from modeltranslation.utils import build_localized_fieldname
 
 from forum.models import Forum, Organization, Person, Room
 from sessions_app.models import Session, SessionOrganizer, SpeakerRole, Theme
+from sessions_app.published import PublicSchedule
 from sessions_app.selectors import programme_sessions
 
 SEARCH_FIELDS: tuple[str, ...] = (
@@ -178,6 +179,22 @@ def programme_search(*, forum: Forum, filters: ProgrammeFilters) -> QuerySet[Ses
         )
     if filters.q:
         sessions = _text_search(sessions, filters.q)
+    return sessions
+
+
+def released_programme_search(*, forum: Forum, filters: ProgrammeFilters, schedule: PublicSchedule) -> list[Session]:
+    """``programme_search`` for a visitor who sees ``schedule`` (``sessions_app.published``):
+    the sessions as released, the day and room filters applied to their released day and
+    room (in Python, after ``schedule.apply``), the other filters and the search in the
+    database. Same queries as ``programme_search``."""
+    if not schedule.overlays:
+        return list(programme_search(forum=forum, filters=filters))
+    in_database = replace(filters, day=None, room=None)
+    sessions = schedule.apply(programme_search(forum=forum, filters=in_database))
+    if filters.day is not None:
+        sessions = [session for session in sessions if session.start.astimezone(forum.tzinfo).date() == filters.day]
+    if filters.room is not None:
+        sessions = [session for session in sessions if session.room_id == filters.room]
     return sessions
 
 

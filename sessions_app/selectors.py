@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 
 from forum.models import Forum, Room
 from sessions_app.models import KeyQuestion, Session, Theme
+from sessions_app.published import PublicSchedule
 from sessions_app.recommendations import Recommendation, RecommendationsDocument
 
 
@@ -213,10 +214,12 @@ class NowNext:
         return ([self.plenaries] if self.plenaries else []) + self.rooms
 
 
-def now_and_next(*, forum: Forum, at: datetime) -> NowNext:
-    """``forum``'s programme at ``at`` (aware), in its time zone; one query, rooms and themes joined."""
+def now_and_next(*, forum: Forum, at: datetime, schedule: PublicSchedule | None = None) -> NowNext:
+    """``forum``'s programme at ``at`` (aware), in its time zone, as ``schedule`` shows it
+    (``sessions_app.published``; by default as it stands); one query, rooms and themes joined."""
     sessions = Session.objects.filter(forum=forum).select_related("room", "theme").order_by("start", "title")
-    return now_and_next_of(list(sessions), at=at, tz=forum.tzinfo)
+    shown = schedule.apply(sessions) if schedule is not None else list(sessions)
+    return now_and_next_of(shown, at=at, tz=forum.tzinfo)
 
 
 def now_and_next_of(sessions: list[Session], *, at: datetime, tz: tzinfo) -> NowNext:

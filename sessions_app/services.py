@@ -33,6 +33,7 @@ from django.utils.text import slugify
 from forum.models import Forum
 from sessions_app import pdf
 from sessions_app.models import GeneratedDocument, Session
+from sessions_app.published import public_schedule
 from sessions_app.recommendations import Recommendation, RecommendationsDocument
 
 logger = logging.getLogger(__name__)
@@ -365,7 +366,10 @@ def _load_content(*, forum: Forum, session_id: int | None, kind: str) -> Content
     """What a document of ``kind`` prints, loaded in a fixed number of queries.
 
     For an agenda, the session ``session_id`` as ``for_session_page`` loads it; for the
-    programme, the forum's sessions loaded the same way, in programme order; for
+    programme, the forum's sessions loaded the same way, in programme order; both with
+    the schedule of the latest release (``published.public_schedule``: the sessions it
+    holds, their released times, rooms and status; an agenda of a session added since
+    prints it as it stands, for staff); for
     recommendations, the session's document with ``recommendation_list`` in order and
     its ``session`` loaded as for an agenda (``RecommendationsDocument.DoesNotExist`` if
     the session has none); for the outcome document, the forum's published documents
@@ -389,9 +393,14 @@ def _load_content(*, forum: Forum, session_id: int | None, kind: str) -> Content
         document = _with_recommendation_list(RecommendationsDocument.objects).get(session_id=session_id)
         document.session = Session.objects.for_session_page().get(pk=session_id)
         return document
+    schedule = public_schedule(forum)
     if session_id is not None:
-        return Session.objects.for_session_page().get(pk=session_id)
-    return list(Session.objects.filter(forum=forum).for_session_page().order_by("start", "theme__order", "title"))
+        session = Session.objects.for_session_page().get(pk=session_id)
+        schedule.apply([session])
+        return session
+    return schedule.apply(
+        Session.objects.filter(forum=forum).for_session_page().order_by("start", "theme__order", "title")
+    )
 
 
 def _with_recommendation_list(documents: QuerySet[RecommendationsDocument]) -> QuerySet[RecommendationsDocument]:

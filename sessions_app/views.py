@@ -15,6 +15,7 @@ query each, whatever the programme's size.
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.views.generic import DetailView, TemplateView
@@ -28,6 +29,7 @@ from registration.views import RegistrationForumMixin, registration_is_open
 from sessions_app import search, selectors
 from sessions_app.filter_forms import NowNextForm, ProgrammeFilterForm
 from sessions_app.models import Session
+from sessions_app.published import public_schedule
 
 
 @dataclass(frozen=True)
@@ -89,12 +91,14 @@ class ProgrammeView(RegistrationForumMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         """Add ``days``, the matching sessions grouped by day, time slot and theme,
-        ``registration``, ``filter_form``, ``filters`` (``search.ProgrammeFilters``) and
-        ``match_count``."""
+        ``registration``, ``filter_form``, ``filters`` (``search.ProgrammeFilters``),
+        ``match_count`` and ``schedule`` (``published.PublicSchedule``: the sessions are
+        shown as released, or to staff as they stand)."""
         filter_form = ProgrammeFilterForm(self.request.GET, options=search.programme_filter_options(self.forum))
         filter_form.is_valid()
         filters = filter_form.filters()
-        sessions = list(search.programme_search(forum=self.forum, filters=filters))
+        schedule = public_schedule(self.forum, self.request.user)
+        sessions = search.released_programme_search(forum=self.forum, filters=filters, schedule=schedule)
         registration, signups = participant_signups(self.forum, self.request.user)
         taken = registration_selectors.seats_taken(Session.objects.filter(forum=self.forum))
         mark_places(sessions, taken, signups)
@@ -105,6 +109,7 @@ class ProgrammeView(RegistrationForumMixin, TemplateView):
             filter_form=filter_form,
             filters=filters,
             match_count=len(sessions),
+            schedule=schedule,
             **kwargs,
         )
 
@@ -118,11 +123,18 @@ class SessionDetailView(DetailView):
     context_object_name = "session"
 
     def get_object(self, queryset=None):
-        """The session ``session_slug`` of the published forum ``forum_slug``; ``Http404`` otherwise."""
+        """The session ``session_slug`` of the published forum ``forum_slug``, with its
+        released time, room and status (``published.public_schedule``); ``Http404`` if
+        there is none or it was added after the latest release (except for staff)."""
         sessions = selectors.session_for_page(forum_slug=self.kwargs["forum_slug"]).select_related(
             "forum__registration_settings"
         )
-        return get_object_or_404(sessions, slug=self.kwargs["session_slug"])
+        session = get_object_or_404(sessions, slug=self.kwargs["session_slug"])
+        self.schedule = public_schedule(session.forum, self.request.user)
+        if not self.schedule.shows(session):
+            raise Http404("This session is not in the released programme yet.")
+        self.schedule.apply([session])
+        return session
 
     def get_context_data(self, **kwargs):
         """Add the session's ``forum`` (already joined), ``registration``, ``registration_open``
@@ -137,6 +149,7 @@ class SessionDetailView(DetailView):
             registration=registration,
             registration_open=registration_is_open(forum),
             recommendations=selectors.published_recommendations(session),
+            schedule=self.schedule,
             **kwargs,
         )
 
@@ -153,5 +166,7 @@ class NowNextView(PublishedForumMixin, TemplateView):
         moment asked for, or None)."""
         at_form = NowNextForm(self.request.GET, tz=self.forum.tzinfo)
         preview = at_form.cleaned_data["at"] if at_form.is_valid() else None
-        now_next = selectors.now_and_next(forum=self.forum, at=preview or timezone.now())
+        now_next = selectors.now_and_next(
+            forum=self.forum, at=preview or timezone.now(), schedule=public_schedule(self.forum)
+        )
         return super().get_context_data(now_next=now_next, at_form=at_form, preview=preview, **kwargs)

@@ -18,7 +18,8 @@ from sessions_app.tests.support import page_text
 
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 
-FEED_QUERIES = 2  # the registration with its forum, the sessions with sign-up status, room and theme
+FEED_QUERIES = 3  # the registration with its forum, the sessions with sign-up status, room and theme,
+# the latest release
 
 
 @pytest.fixture(autouse=True)

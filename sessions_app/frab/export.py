@@ -9,7 +9,9 @@ Decisions where the format leaves room:
 
 - ``version`` is the number of the forum's latest ``ProgrammeRelease`` as a string, or
   ``UNRELEASED_VERSION`` ("0 (unreleased)") while nothing has been released. The
-  events are the programme as it stands now.
+  events are the programme as that release has it (``sessions_app.published``): the
+  sessions it holds, at their released times and rooms; before the first release, the
+  programme as it stands.
 - Cancelled sessions are left out, as pretalx does (readers such as Giggity have no
   "cancelled" mark and would list them as on).
 - A session without a room is listed in ``placeholder_room_name`` (the forum's venue,
@@ -47,6 +49,7 @@ from lxml import etree
 from forum.models import Forum, Room
 from sessions_app.frab.identifiers import EVENT_TYPES, GUID_NAMESPACE, acronym_for_slug, event_slug
 from sessions_app.models import AgendaItem, KeyQuestion, Reference, Session, SpeakerRole
+from sessions_app.published import public_schedule
 
 UNRELEASED_VERSION = "0 (unreleased)"
 """The schedule ``version`` of a forum that has no ``ProgrammeRelease`` yet."""
@@ -62,16 +65,18 @@ AbsoluteUrl = Callable[[str], str]
 
 
 def schedule_sessions(forum: Forum) -> list[Session]:
-    """The forum's sessions that are not cancelled, in time order, with theme and room
+    """The forum's sessions as released (``published.public_schedule``) that are not
+    cancelled, in time order, with theme and room
     joined and ``frab_items`` (agenda items in order, each with ``frab_roles``, its
     speaker roles that name a person, person joined), ``key_question_list`` and
-    ``reference_list`` prefetched: five queries whatever the programme's size."""
+    ``reference_list`` prefetched: six queries whatever the programme's size (seven once
+    the forum has a release: its rooms too)."""
     roles = SpeakerRole.objects.filter(person__isnull=False).select_related("person").order_by("order")
     items = AgendaItem.objects.order_by("order").prefetch_related(
         Prefetch("speaker_roles", roles, to_attr="frab_roles")
     )
-    return list(
-        Session.objects.filter(forum=forum, is_cancelled=False)
+    sessions = public_schedule(forum).apply(
+        Session.objects.filter(forum=forum)
         .select_related("theme", "room")
         .prefetch_related(
             Prefetch("agenda_items", items, to_attr="frab_items"),
@@ -80,6 +85,7 @@ def schedule_sessions(forum: Forum) -> list[Session]:
         )
         .order_by("start", "title", "pk")
     )
+    return [session for session in sessions if not session.is_cancelled]
 
 
 def placeholder_room_name(forum: Forum) -> str:
@@ -179,7 +185,8 @@ def frab_schedule(forum: Forum, *, absolute_url: AbsoluteUrl) -> dict:
 
     Inputs: a forum (published or not: the caller decides who may see it) and a function
     making absolute URLs of site paths. Times are in ``forum.time_zone`` with their UTC
-    offsets; texts in the active language. Eight queries whatever the programme's size.
+    offsets; texts in the active language. Nine queries whatever the programme's size
+    (ten once the forum has a release).
     See the module docstring for the format's choices.
     """
     zone = forum.tzinfo
@@ -193,6 +200,8 @@ def frab_schedule(forum: Forum, *, absolute_url: AbsoluteUrl) -> dict:
     placeholder = next((name for name in room_names if name.casefold() == placeholder.casefold()), placeholder)
     if placeholder not in room_names and any(session.room is None for session in sessions):
         room_names.append(placeholder)
+    # A released room renamed or deleted since is listed under its released name.
+    room_names.extend(sorted({session.room.name for session in sessions if session.room} - set(room_names)))
     release = forum.releases.order_by("-number").values_list("number", flat=True).first()
 
     local_dates = [session.start.astimezone(zone).date() for session in sessions]

@@ -19,8 +19,8 @@ from sessions_app.tests.factories import SessionFactory, ThemeFactory
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 
 MADRID = ZoneInfo("Europe/Madrid")
-FEED_QUERIES = 2  # the forum, its sessions with room and theme
-SESSION_FILE_QUERIES = 1  # the session with forum, room and theme
+FEED_QUERIES = 3  # the forum, its latest release, its sessions with room and theme
+SESSION_FILE_QUERIES = 2  # the session with forum, room and theme; the latest release
 
 
 def madrid(day: int, hour: int) -> datetime:

@@ -31,7 +31,8 @@ from sessions_app.tests.frab_support import events, json_schema_errors, xml_sche
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 
 QUITO = ZoneInfo("America/Guayaquil")
-EXPORT_QUERIES = 9  # forum; sessions, agenda items, speaker roles, key questions, references; rooms; release; themes
+EXPORT_QUERIES = 10  # forum; latest release (schedule); sessions, agenda items, speaker roles, key questions,
+# references; rooms; release number; themes
 
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:

@@ -17,7 +17,7 @@ from sessions_app.tests.support import page_text
 
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 
-NOW_NEXT_QUERIES = 2  # the forum, its sessions with rooms and themes
+NOW_NEXT_QUERIES = 3  # the forum, its latest release, its sessions with rooms and themes
 
 
 def now_next_url(forum, at: str | None = None) -> str:

@@ -34,7 +34,7 @@ postgresql_only = pytest.mark.skipif(
 
 # forum with registration settings, sessions with theme and room, their organizers, seats taken, and the
 # filters' choices: themes, rooms, organizations, speakers.
-PROGRAMME_QUERIES = 8
+PROGRAMME_QUERIES = 9
 
 _CARD_TITLE = re.compile(r'class="session-card-title[^"]*">\s*<a href="[^"]*">([^<]*)</a>')
 

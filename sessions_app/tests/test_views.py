@@ -32,11 +32,11 @@ from sessions_app.tests.support import (
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 
 # Queries per page, whatever the number of rows (see the *_query_count tests).
-PROGRAMME_QUERIES = 8  # forum with registration settings, sessions with theme and room, organizers, seats taken,
-# and the filters' choices: themes, rooms, organizations, speakers
+PROGRAMME_QUERIES = 9  # forum with registration settings, sessions with theme and room, organizers, seats taken,
+# the filters' choices (themes, rooms, organizations, speakers) and the latest release
 # session with forum/theme/room/recommendations document, questions, references, organizers, items, roles,
-# seats taken, published recommendations
-SESSION_PAGE_QUERIES = 8
+# seats taken, published recommendations, the latest release
+SESSION_PAGE_QUERIES = 9
 PARTICIPANT_QUERIES = 4  # a signed-in participant's session and user, their registration, their sign-ups
 
 

@@ -1,0 +1,94 @@
+"""What the public sees of a forum's schedule: the programme as of its latest release.
+
+Before a forum's first release its programme is public as it stands. From the first
+release on, organizers keep editing while the public pages, calendars, schedule exports
+and PDFs show the *schedule* of the latest release (``ProgrammeRelease.snapshot``):
+which sessions there are, their start and end, their room and whether they are
+cancelled. A session added since is not shown until the next release; a session moved,
+re-roomed or cancelled since keeps its released time, room and status. Texts (titles,
+objectives, agendas, key questions) are shown as they are now: a release fixes when and
+where things happen, not their wording. A session deleted since is gone at once: its
+row, and so its texts, no longer exist.
+
+Staff (``user.is_staff``) see the working programme on the site, as a preview, told that
+the public sees the latest release.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from forum.models import Forum, Room
+from sessions_app.models import Session
+from sessions_app.releases import ProgrammeRelease
+
+
+@dataclass
+class PublicSchedule:
+    """A forum's schedule as its visitor sees it.
+
+    ``release`` is the latest release, or None before the first one (then nothing is
+    overlaid); ``preview`` is True for staff once the forum has a release: they see
+    the working programme (``apply`` then changes nothing).
+    """
+
+    forum: Forum
+    release: ProgrammeRelease | None = None
+    preview: bool = False
+    _rooms: dict[str, Room] | None = field(default=None, repr=False)
+
+    def room_named(self, name: str) -> Room:
+        """The forum's room called ``name`` (its rooms read in one query, the first time),
+        or an unsaved ``Room`` of that name if there is none any more."""
+        if self._rooms is None:
+            self._rooms = {room.name: room for room in Room.objects.filter(forum=self.forum)}
+        return self._rooms.get(name) or Room(forum=self.forum, name=name)
+
+    @property
+    def overlays(self) -> bool:
+        """True when sessions are shown as released rather than as they stand."""
+        return self.release is not None and not self.preview
+
+    def shows(self, session: Session) -> bool:
+        """True if ``session`` is in what this visitor sees (always, unless it was added after the release)."""
+        return not self.overlays or str(session.guid) in self.release.snapshot
+
+    def apply(self, sessions: Iterable[Session]) -> list[Session]:
+        """``sessions`` as this visitor sees them, in start order (a stable sort, so the
+        given order holds among sessions starting together).
+
+        When ``overlays``: drops the sessions the release does not hold and sets, on the
+        given instances, ``start``, ``end`` (aware, UTC), ``is_cancelled`` and ``room``
+        (``room_named`` the released name, read only for a session whose room changed
+        since; None if it had none). The instances are for
+        display: never save them. Otherwise returns ``sessions`` as a list, unchanged.
+        """
+        sessions = list(sessions)
+        if not self.overlays:
+            return sessions
+        shown = []
+        for session in sessions:
+            facts = self.release.snapshot.get(str(session.guid))
+            if facts is None:
+                continue
+            session.start = datetime.fromisoformat(facts["start"])
+            session.end = datetime.fromisoformat(facts["end"])
+            session.is_cancelled = facts["cancelled"]
+            room_name = facts["room"]
+            current = session.room.name if session.room_id else None
+            if room_name != current:
+                session.room = self.room_named(room_name) if room_name else None
+            shown.append(session)
+        shown.sort(key=lambda session: session.start)
+        return shown
+
+
+def public_schedule(forum: Forum, user=None) -> PublicSchedule:
+    """The schedule of ``forum`` that ``user`` (None: an anonymous visitor, a feed or a
+    PDF) sees: the latest release's, or the working programme for staff and for a
+    forum never released. One query (the latest release); ``apply`` may read the
+    forum's rooms once."""
+    if user is not None and user.is_staff:
+        release = ProgrammeRelease.objects.filter(forum=forum).defer("snapshot", "changes").order_by("-number").first()
+        return PublicSchedule(forum=forum, release=release, preview=release is not None)
+    return PublicSchedule(forum=forum, release=ProgrammeRelease.objects.filter(forum=forum).order_by("-number").first())

@@ -1,0 +1,199 @@
+"""The public sees the latest programme release while organizers keep editing (``sessions_app.published``)."""
+
+import json
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from icalendar import Calendar
+
+from forum.models import Forum, Room
+from forum.tests.factories import ForumFactory, RoomFactory
+from sessions_app.models import Session
+from sessions_app.release_services import release_programme
+from sessions_app.services import document_request
+from sessions_app.tests.factories import SessionFactory, quito_time
+from sessions_app.tests.pdf_support import pdf_text
+from sessions_app.tests.support import page_text
+
+pytestmark = pytest.mark.django_db
+
+
+@dataclass
+class Edited:
+    """A forum released once, then edited: ``moved`` to 16:00 in ``other_room``,
+    ``cancelled`` cancelled, ``added`` created after the release."""
+
+    forum: Forum
+    room: Room
+    other_room: Room
+    moved: Session
+    cancelled: Session
+    added: Session
+
+
+@pytest.fixture
+def edited() -> Edited:
+    forum = ForumFactory(start_date=date(2020, 1, 22), end_date=date(2020, 1, 23))
+    room, other_room = RoomFactory(forum=forum, name="Sala Quito"), RoomFactory(forum=forum, name="Sala Andes")
+    moved = SessionFactory(
+        forum=forum, room=room, title="Mobility pacts", slug="pacts", start=quito_time(9), end=quito_time(10)
+    )
+    cancelled = SessionFactory(
+        forum=forum,
+        room=other_room,
+        title="Urban inclusion",
+        slug="inclusion",
+        start=quito_time(11),
+        end=quito_time(12),
+    )
+    release_programme(forum=forum)
+    moved.start, moved.end, moved.room = (
+        quito_time(9) + timedelta(days=1),
+        quito_time(10) + timedelta(days=1),
+        other_room,
+    )
+    moved.save()
+    cancelled.is_cancelled = True
+    cancelled.save()
+    added = SessionFactory(
+        forum=forum, room=room, title="Late addition", slug="late", start=quito_time(15), end=quito_time(16)
+    )
+    return Edited(forum, room, other_room, moved, cancelled, added)
+
+
+def url(name: str, forum: Forum, **kwargs) -> str:
+    return reverse(name, kwargs={"forum_slug": forum.slug, **kwargs})
+
+
+def test_before_any_release_the_public_sees_the_programme_as_it_stands(client):
+    session = SessionFactory(title="Mobility pacts", start=quito_time(9), end=quito_time(10))
+    session.start, session.end = quito_time(15), quito_time(16)
+    session.save()
+
+    text = page_text(client.get(url("sessions_app:programme", session.forum)).content)
+
+    assert "15:00" in text and "Mobility pacts" in text
+    assert "Programme version" not in text
+
+
+def test_programme_page_shows_the_released_times_rooms_and_status(client, edited):
+    response = client.get(url("sessions_app:programme", edited.forum))
+
+    text = page_text(response.content)
+    assert "Programme version 1, released on" in text
+    assert "Mobility pacts" in text and "Urban inclusion" in text
+    assert "Late addition" not in text
+    assert "Thursday 23 January 2020" not in text  # the move to the second day is not released
+    assert "Cancelled" not in text
+    days = response.context["days"]
+    assert [day.date for day in days] == [date(2020, 1, 22)]
+    shown = {
+        session.slug: session
+        for day in days
+        for slot in day.slots
+        for session in [*slot.plenaries, *(session for group in slot.theme_groups for session in group.sessions)]
+    }
+    assert shown["pacts"].start == quito_time(9) and shown["pacts"].room == edited.room
+    assert not shown["inclusion"].is_cancelled
+
+
+def test_the_day_and_room_filters_use_the_released_schedule(client, edited):
+    on_first_day = client.get(url("sessions_app:programme", edited.forum), {"day": "2020-01-22"})
+    in_released_room = client.get(url("sessions_app:programme", edited.forum), {"room": edited.room.pk})
+
+    assert "Mobility pacts" in page_text(on_first_day.content)
+    assert "Mobility pacts" in page_text(in_released_room.content)
+    assert "Urban inclusion" not in page_text(in_released_room.content)
+
+
+def test_staff_see_the_working_programme_and_are_told_so(client, edited):
+    staff = get_user_model().objects.create_user(email="staff@example.org", password="x", is_staff=True)
+    client.force_login(staff)
+
+    text = page_text(client.get(url("sessions_app:programme", edited.forum)).content)
+
+    assert "You are seeing the working programme" in text
+    assert "The public sees version 1" in text
+    assert "Late addition" in text
+    assert "Thursday 23 January 2020" in text
+    assert "Cancelled" in text
+
+
+def test_session_page_of_an_unreleased_session_is_404_for_the_public_only(client, edited):
+    page = url("sessions_app:session-detail", edited.forum, session_slug="late")
+
+    assert client.get(page).status_code == 404
+    staff = get_user_model().objects.create_user(email="staff@example.org", password="x", is_staff=True)
+    client.force_login(staff)
+    assert client.get(page).status_code == 200
+
+
+def test_session_page_shows_the_released_time_and_room(client, edited):
+    text = page_text(client.get(url("sessions_app:session-detail", edited.forum, session_slug="pacts")).content)
+
+    assert "Wednesday 22 January 2020" in text
+    assert "Sala Quito" in text
+    assert "Sala Andes" not in text
+
+
+def test_calendar_feed_and_session_file_carry_the_released_schedule(client, edited):
+    feed = Calendar.from_ical(client.get(url("calendars:programme-ics", edited.forum)).content)
+    events = {str(event["SUMMARY"]): event for event in feed.walk("VEVENT")}
+
+    assert set(events) == {"Mobility pacts", "Urban inclusion"}
+    assert events["Mobility pacts"].decoded("DTSTART") == quito_time(9)
+    assert "Sala Quito" in str(events["Mobility pacts"]["LOCATION"])
+    assert str(events["Urban inclusion"]["STATUS"]) == "CONFIRMED"
+    assert client.get(url("calendars:session-ics", edited.forum, session_slug="late")).status_code == 404
+
+
+def test_schedule_export_carries_the_released_schedule_and_its_version(client, edited):
+    schedule = json.loads(client.get(url("schedule:schedule-json", edited.forum)).content)["schedule"]
+
+    events = [event for day in schedule["conference"]["days"] for room in day["rooms"].values() for event in room]
+    assert schedule["version"] == "1"
+    assert sorted(event["title"] for event in events) == ["Mobility pacts", "Urban inclusion"]
+    pacts = next(event for event in events if event["title"] == "Mobility pacts")
+    assert pacts["date"].startswith("2020-01-22T09:00") and pacts["room"] == "Sala Quito"
+
+
+def test_now_and_next_shows_the_released_schedule(client, edited):
+    text = page_text(client.get(url("sessions_app:now-next", edited.forum), {"at": "2020-01-22T09:30"}).content)
+
+    assert "Mobility pacts" in text
+
+
+def test_programme_pdf_prints_the_released_schedule(edited, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        requested = document_request(forum=edited.forum)
+
+    requested.refresh_from_db()
+    with requested.file.open("rb") as stored:
+        text = pdf_text(stored.read())
+    assert "Mobility pacts" in text and "Urban inclusion" in text
+    assert "Late addition" not in text
+    assert "Thursday 23 January" not in text
+
+
+def test_the_next_release_shows_the_changes_to_the_public(client, edited):
+    release_programme(forum=edited.forum)
+
+    response = client.get(url("sessions_app:programme", edited.forum))
+
+    text = page_text(response.content)
+    assert "Programme version 2" in text
+    assert "Late addition" in text
+    assert "Thursday 23 January 2020" in text
+    assert "Cancelled" in text
+    assert client.get(url("sessions_app:session-detail", edited.forum, session_slug="late")).status_code == 200
+
+
+def test_a_released_room_renamed_since_is_shown_under_its_released_name(client, edited):
+    Room.objects.filter(pk=edited.room.pk).update(name="Sala Pichincha")
+
+    text = page_text(client.get(url("sessions_app:session-detail", edited.forum, session_slug="pacts")).content)
+
+    assert "Sala Quito" in text
