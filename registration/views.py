@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.forms.models import model_to_dict
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -30,6 +30,7 @@ from registration.forms import RegistrationForm, SessionSignupForm
 from registration.models import Registration, SessionSignup
 from registration.services import DETAIL_FIELDS, RegistrationError
 from sessions_app.models import Session
+from sessions_app.published import public_schedule
 
 
 def registration_is_open(forum: Forum) -> bool:
@@ -75,12 +76,17 @@ class SessionMixin:
 
     kwargs: dict
     forum: Forum
+    request: HttpRequest
 
     @cached_property
     def session(self) -> Session:
-        """The forum's session named by the URL; raises ``Http404`` if there is none."""
+        """The forum's session named by the URL; raises ``Http404`` if there is none or,
+        except for staff, it was added after the programme's latest release (``published``)."""
         queryset = Session.objects.filter(forum=self.forum).select_related("room")
-        return get_object_or_404(queryset, slug=self.kwargs["session_slug"])
+        session = get_object_or_404(queryset, slug=self.kwargs["session_slug"])
+        if not public_schedule(self.forum, self.request.user).shows(session):
+            raise Http404("This session is not in the released programme yet.")
+        return session
 
     def signup(self, registration: Registration | None) -> SessionSignup | None:
         """``registration``'s sign-up for the session, with its waitlist position, or None."""

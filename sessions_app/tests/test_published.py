@@ -11,6 +11,7 @@ from icalendar import Calendar
 
 from forum.models import Forum, Room
 from forum.tests.factories import ForumFactory, RoomFactory
+from registration.tests.factories import RegistrationFactory, RegistrationSettingsFactory
 from sessions_app.models import Session
 from sessions_app.release_services import release_programme
 from sessions_app.services import document_request
@@ -197,3 +198,14 @@ def test_a_released_room_renamed_since_is_shown_under_its_released_name(client, 
     text = page_text(client.get(url("sessions_app:session-detail", edited.forum, session_slug="pacts")).content)
 
     assert "Sala Quito" in text
+
+
+def test_an_unreleased_session_takes_no_sign_up(client, edited):
+    RegistrationSettingsFactory(forum=edited.forum)
+    registration = RegistrationFactory(forum=edited.forum)
+    client.force_login(registration.user)
+
+    response = client.post(url("registration:session-signup", edited.forum, session_slug="late"))
+
+    assert response.status_code == 404
+    assert not registration.signups.exists()
