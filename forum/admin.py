@@ -103,6 +103,20 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
+class ViewOnlyMixin:
+    """For a ``ModelAdmin`` of rows the application writes: they can be listed and viewed,
+    never added, changed or deleted in the admin (actions and custom views may still act)."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 class SafeChangesMixin:
     """For a ``ModelAdmin``: saves that cannot clash.
 

@@ -29,11 +29,12 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy
 from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
-from forum.admin import KeyCheckingAutocompleteMixin, ReadOnlyInline, SafeChangesMixin
+from forum.admin import KeyCheckingAutocompleteMixin, ReadOnlyInline, SafeChangesMixin, ViewOnlyMixin
 from forum.models import Forum
 from sessions_app.document_views import content_disposition, subject_title
 from sessions_app.forms import (
@@ -62,6 +63,9 @@ from sessions_app.recommendation_services import (
     version_diff,
 )
 from sessions_app.recommendations import Recommendation, RecommendationsDocument, RecommendationsVersion
+from sessions_app.release_admin import RELEASE_TIME_FORMAT
+from sessions_app.release_texts import forum_sessions, session_changes
+from sessions_app.releases import ProgrammeRelease
 from sessions_app.services import document_retry
 
 TIME_FIELDS = ("start", "end")
@@ -386,7 +390,7 @@ def _timestamp(moment: datetime) -> str:
 
 
 @admin.register(GeneratedDocument)
-class GeneratedDocumentAdmin(admin.ModelAdmin):
+class GeneratedDocumentAdmin(ViewOnlyMixin, admin.ModelAdmin):
     """Generated PDFs, read-only: status, timings and errors, a download link, and "regenerate".
 
     Nothing can be added, edited or deleted here. The "regenerate" action needs the
@@ -422,15 +426,6 @@ class GeneratedDocumentAdmin(admin.ModelAdmin):
         "updated_at",
         "error",
     ]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def has_regenerate_permission(self, request) -> bool:
         """Whether ``request.user`` may regenerate documents: the change permission on them."""
@@ -540,7 +535,7 @@ class RecommendationsVersionInline(ReadOnlyInline):
 
 
 @admin.register(RecommendationsDocument)
-class RecommendationsDocumentAdmin(ForumTimeZoneMixin, admin.ModelAdmin):
+class RecommendationsDocumentAdmin(ViewOnlyMixin, ForumTimeZoneMixin, admin.ModelAdmin):
     """Sessions' recommendations documents, for review: read-only content and history,
     "Differences" between two versions, and the actions "Publish" and "Return to rapporteurs".
 
@@ -584,15 +579,6 @@ class RecommendationsDocumentAdmin(ForumTimeZoneMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("session__forum", "updated_by")
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def has_review_permission(self, request) -> bool:
         """Whether ``request.user`` may publish and return documents (``is_organizer``)."""
@@ -710,4 +696,42 @@ def _diff_class(line: str) -> str:
     return {"+": "added", "-": "removed"}.get(line[:1], "")
 
 
-from sessions_app import release_admin  # noqa: E402,F401  (registers the programme releases' admin)
+@admin.register(ProgrammeRelease)
+class ProgrammeReleaseAdmin(ViewOnlyMixin, admin.ModelAdmin):
+    """Released versions of the forums' programmes, read-only: who released which version
+    when, its note and its changes in words (times in the forum's zone)."""
+
+    list_display = ["forum", "number", "released", "released_by", "change_count"]
+    list_filter = ["forum"]
+    list_select_related = ["forum", "released_by"]
+    ordering = ["forum", "-number"]
+    fields = ["forum", "number", "released", "released_by", "note", "changes_in_words"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("snapshot")
+
+    @admin.display(description=gettext_lazy("released (forum time)"), ordering="released_at")
+    def released(self, release: ProgrammeRelease) -> str:
+        return date_format(release.released_at.astimezone(release.forum.tzinfo), RELEASE_TIME_FORMAT)
+
+    @admin.display(description=gettext_lazy("changes"))
+    def change_count(self, release: ProgrammeRelease) -> int:
+        return len(release.changes)
+
+    @admin.display(description=gettext_lazy("changes in words"))
+    def changes_in_words(self, release: ProgrammeRelease) -> str:
+        """The release's changes by session, one line a change."""
+        forum = release.forum
+        groups = session_changes(release.changes, forum.tzinfo, forum_sessions(forum))
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                "<li><strong>{}</strong><ul>{}</ul></li>",
+                (
+                    (group.title, format_html_join("", "<li>{}</li>", ((line,) for line in group.lines)))
+                    for group in groups
+                ),
+            ),
+        )

@@ -16,8 +16,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.formats import date_format
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -132,53 +131,3 @@ def _report(modeladmin, request, release: ProgrammeRelease) -> None:
         format_html('{} {} {} <a href="{}">{}</a>', changes, sent, hidden, url, _("See the changelog")),
         messages.SUCCESS,
     )
-
-
-@admin.register(ProgrammeRelease)
-class ProgrammeReleaseAdmin(admin.ModelAdmin):
-    """Released versions of the forums' programmes, read-only: who released which version
-    when, its note and its changes in words (times in the forum's zone)."""
-
-    list_display = ["forum", "number", "released", "released_by", "change_count"]
-    list_filter = ["forum"]
-    list_select_related = ["forum", "released_by"]
-    ordering = ["forum", "-number"]
-    fields = ["forum", "number", "released", "released_by", "note", "changes_in_words"]
-    readonly_fields = fields
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).defer("snapshot")
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-    @admin.display(description=gettext_lazy("released (forum time)"), ordering="released_at")
-    def released(self, release: ProgrammeRelease) -> str:
-        return date_format(release.released_at.astimezone(release.forum.tzinfo), RELEASE_TIME_FORMAT)
-
-    @admin.display(description=gettext_lazy("changes"))
-    def change_count(self, release: ProgrammeRelease) -> int:
-        return len(release.changes)
-
-    @admin.display(description=gettext_lazy("changes in words"))
-    def changes_in_words(self, release: ProgrammeRelease) -> str:
-        """The release's changes by session, one line a change."""
-        forum = release.forum
-        groups = session_changes(release.changes, forum.tzinfo, forum_sessions(forum))
-        return format_html(
-            "<ul>{}</ul>",
-            format_html_join(
-                "",
-                "<li><strong>{}</strong><ul>{}</ul></li>",
-                (
-                    (group.title, format_html_join("", "<li>{}</li>", ((line,) for line in group.lines)))
-                    for group in groups
-                ),
-            ),
-        )
