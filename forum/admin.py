@@ -21,7 +21,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, router, transaction
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.utils.translation import ngettext
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from modeltranslation.admin import TranslationAdmin
 
 from forum.formsets import LiveFormsInlineFormSet
@@ -84,7 +85,7 @@ class KeyCheckingAutocompleteMixin:
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
-CONCURRENT_SAVE_MESSAGE = (
+CONCURRENT_SAVE_MESSAGE = gettext_lazy(
     "Another save changed the same rows at the same moment (perhaps a second click on Save), "
     "so nothing was saved. This is the page as it is now: make your change again."
 )
@@ -142,7 +143,7 @@ class SafeChangesMixin:
                     _lock_row(*target)
                 return super().changeform_view(request, object_id, form_url, extra_context)
         except IntegrityError:
-            messages.error(request, CONCURRENT_SAVE_MESSAGE)
+            messages.error(request, str(CONCURRENT_SAVE_MESSAGE))
             return HttpResponseRedirect(request.get_full_path())
 
 
@@ -221,9 +222,12 @@ class ForumAdmin(SafeChangesMixin, KeyCheckingAutocompleteMixin, TranslationAdmi
     actions = [release_programme_action]
     fieldsets = [
         (None, {"fields": ["edition", "title", "theme", "part_of", "is_published"]}),
-        ("Where and when", {"fields": ["city", "country", "venue", "start_date", "end_date", "time_zone"]}),
-        ("Introduction", {"fields": ["description", "host_organizations"]}),
-        ("Advanced", {"classes": ["collapse"], "fields": ["slug"]}),
+        (
+            gettext_lazy("Where and when"),
+            {"fields": ["city", "country", "venue", "start_date", "end_date", "time_zone"]},
+        ),
+        (gettext_lazy("Introduction"), {"fields": ["description", "host_organizations"]}),
+        (gettext_lazy("Advanced"), {"classes": ["collapse"], "fields": ["slug"]}),
     ]
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
@@ -248,7 +252,7 @@ class OrganizationAdmin(SafeChangesMixin, TranslationAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
         (None, {"fields": ["name", "acronym", "kind", "country", "website"]}),
-        ("Advanced", {"classes": ["collapse"], "fields": ["slug"]}),
+        (gettext_lazy("Advanced"), {"classes": ["collapse"], "fields": ["slug"]}),
     ]
 
 
@@ -288,11 +292,11 @@ class PersonAdmin(SafeChangesMixin, KeyCheckingAutocompleteMixin, admin.ModelAdm
     raw_id_fields = ["user"]
     fieldsets = [
         (None, {"fields": ["name", "position", "organization", "country", "bio"]}),
-        ("Advanced", {"classes": ["collapse"], "fields": ["slug", "user"]}),
+        (gettext_lazy("Advanced"), {"classes": ["collapse"], "fields": ["slug", "user"]}),
     ]
     actions = ["invite_as_rapporteur"]
 
-    @admin.action(description="Invite as rapporteur", permissions=["change"])
+    @admin.action(description=gettext_lazy("Invite as rapporteur"), permissions=["change"])
     def invite_as_rapporteur(self, request, queryset):
         """Ask for each person's e-mail address on an intermediate page, then invite each one.
 
@@ -335,7 +339,11 @@ class PersonAdmin(SafeChangesMixin, KeyCheckingAutocompleteMixin, admin.ModelAdm
             try:
                 user = invite_rapporteur(person=person, email=email, request=request)
             except InvitationError as error:
-                messages.warning(request, f"Not invited: {person.name} ({email}): {error.message}")
+                messages.warning(
+                    request,
+                    _("Not invited: %(person)s (%(email)s): %(reason)s")
+                    % {"person": person.name, "email": email, "reason": error.message},
+                )
                 continue
             invited.append(f"{person.name} ({user.email})")
         if invited:
@@ -372,8 +380,11 @@ class UserAdmin(DjangoUserAdmin):
     search_fields = ["email", "first_name", "last_name"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
-        ("Name", {"fields": ["first_name", "last_name"]}),
-        ("Permissions", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
-        ("Dates", {"fields": ["last_login", "date_joined"]}),
+        (gettext_lazy("Name"), {"fields": ["first_name", "last_name"]}),
+        (
+            gettext_lazy("Permissions"),
+            {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},
+        ),
+        (gettext_lazy("Dates"), {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]

@@ -17,6 +17,7 @@ import csv
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import NamedTuple
 
 from django import forms
 from django.contrib import admin, messages
@@ -36,7 +37,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.text import slugify
-from django.utils.translation import ngettext
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, ngettext_lazy, pgettext
 from django_countries.filters import CountryFilter
 from import_export.admin import ExportActionMixin
 from import_export.formats import base_formats
@@ -92,6 +94,39 @@ def _fill_after_commit(request, forums: Iterable[Forum] = (), sessions: Iterable
     transaction.on_commit(fill)
 
 
+class DecisionTexts(NamedTuple):
+    """What the confirm or decline action tells the organizer: ``done`` and ``unchanged`` are
+    plural messages taking ``count``, ``refused`` a message taking ``names`` and ``reason``."""
+
+    done: str
+    unchanged: str
+    refused: str
+
+
+CONFIRMED = DecisionTexts(
+    done=ngettext_lazy(
+        "%(count)d registration confirmed; its participant is notified by e-mail.",
+        "%(count)d registrations confirmed; each participant is notified by e-mail.",
+        "count",
+    ),
+    unchanged=ngettext_lazy(
+        "%(count)d registration was already confirmed.", "%(count)d registrations were already confirmed.", "count"
+    ),
+    refused=gettext_lazy("Not confirmed: %(names)s. %(reason)s"),
+)
+DECLINED = DecisionTexts(
+    done=ngettext_lazy(
+        "%(count)d registration declined; its participant is notified by e-mail.",
+        "%(count)d registrations declined; each participant is notified by e-mail.",
+        "count",
+    ),
+    unchanged=ngettext_lazy(
+        "%(count)d registration was already declined.", "%(count)d registrations were already declined.", "count"
+    ),
+    refused=gettext_lazy("Not declined: %(names)s. %(reason)s"),
+)
+
+
 class ParallelSessionFilter(admin.SimpleListFilter):
     """Rows tied to one parallel session (of the forum chosen in the forum filter, if any).
 
@@ -100,7 +135,7 @@ class ParallelSessionFilter(admin.SimpleListFilter):
     query parameter.
     """
 
-    title = "parallel session"
+    title = gettext_lazy("parallel session")
     parameter_name = "session"
     session_path = "session"
     forum_parameter = "session__forum__id__exact"
@@ -113,7 +148,12 @@ class ParallelSessionFilter(admin.SimpleListFilter):
         sessions = list(sessions.order_by("-forum__start_date", "forum", "start", "title"))
         several_forums = len({session.forum_id for session in sessions}) > 1
         return [
-            (str(session.pk), f"{session.title} ({session.forum.title})" if several_forums else session.title)
+            (
+                str(session.pk),
+                _("%(session)s (%(forum)s)") % {"session": session.title, "forum": session.forum.title}
+                if several_forums
+                else session.title,
+            )
             for session in sessions
         ]
 
@@ -138,7 +178,7 @@ class RegistrationSessionFilter(ParallelSessionFilter):
     """Registrations with a sign-up (seat or waitlist place) in one parallel session; the
     changelist's "parallel sessions" column says which."""
 
-    title = "parallel session (seat or waitlist)"
+    title = gettext_lazy("parallel session (seat or waitlist)")
     session_path = "signups__session"
     forum_parameter = "forum__id__exact"
 
@@ -181,11 +221,11 @@ class RegistrationSettingsAdmin(SafeChangesMixin, admin.ModelAdmin):
         """The forum is chosen when the settings are added; it is their key, so it stays."""
         return ["forum"] if obj is not None else []
 
-    @admin.display(description="places held", ordering="held")
+    @admin.display(description=gettext_lazy("places held"), ordering="held")
     def places_held(self, settings: RegistrationSettings) -> int:
         return settings.held
 
-    @admin.display(description="waitlist", ordering="waiting")
+    @admin.display(description=gettext_lazy("waitlist"), ordering="waiting")
     def waitlisted(self, settings: RegistrationSettings) -> int:
         return settings.waiting
 
@@ -210,11 +250,11 @@ def _warn_about_settings(request, settings: RegistrationSettings) -> None:
                 held,
             )
             messages.warning(request, message % {"held": held, "capacity": settings.capacity})
-    last_day = date_format(forum.end_date, "j F Y")
+    last_day = date_format(forum.end_date)  # DATE_FORMAT: "22 January 2020", "22 de enero de 2020"
     if settings.opens_on > forum.end_date:
-        messages.warning(request, f"Registration opens after the forum ends ({last_day}).")
+        messages.warning(request, _("Registration opens after the forum ends (%(day)s).") % {"day": last_day})
     elif settings.closes_on > forum.end_date:
-        messages.warning(request, f"Registration closes after the forum ends ({last_day}).")
+        messages.warning(request, _("Registration closes after the forum ends (%(day)s).") % {"day": last_day})
 
 
 class SessionSignupInline(ReadOnlyInline):
@@ -225,7 +265,7 @@ class SessionSignupInline(ReadOnlyInline):
     readonly_fields = fields
     ordering = ["session__start"]
 
-    @admin.display(description="signed up at (forum time)")
+    @admin.display(description=gettext_lazy("signed up at (forum time)"))
     def signed_up(self, signup: SessionSignup) -> str | None:
         return _forum_time(signup.created_at, signup.registration.forum)
 
@@ -237,11 +277,11 @@ class NotificationInline(ReadOnlyInline):
     fields = ["kind", "session", "written", "sent"]
     readonly_fields = fields
 
-    @admin.display(description="written at (forum time)")
+    @admin.display(description=gettext_lazy("written at (forum time)"))
     def written(self, notification: Notification) -> str | None:
         return _forum_time(notification.created_at, notification.registration.forum)
 
-    @admin.display(description="sent at (forum time)")
+    @admin.display(description=gettext_lazy("sent at (forum time)"))
     def sent(self, notification: Notification) -> str | None:
         return _forum_time(notification.sent_at, notification.registration.forum)
 
@@ -291,10 +331,10 @@ class RegistrationAdmin(SafeChangesMixin, ForumTimeZoneMixin, ExportActionMixin,
     fieldsets = [
         (None, {"fields": ["forum", "user", "status"]}),
         (
-            "Participant",
+            gettext_lazy("Participant"),
             {"fields": list(services.DETAIL_FIELDS)},
         ),
-        ("Consent and history", {"fields": ["consent", "consent_given", "registered", "last_changed"]}),
+        (gettext_lazy("Consent and history"), {"fields": ["consent", "consent_given", "registered", "last_changed"]}),
     ]
     resource_classes = [RegistrationResource]
     export_formats = [ExcelCSV, base_formats.XLSX]
@@ -330,36 +370,36 @@ class RegistrationAdmin(SafeChangesMixin, ForumTimeZoneMixin, ExportActionMixin,
         actions.pop("delete_selected", None)
         return actions
 
-    @admin.display(description="e-mail", ordering="user__email")
+    @admin.display(description=gettext_lazy("e-mail"), ordering="user__email")
     def email(self, registration: Registration) -> str:
         return registration.user.email
 
-    @admin.display(description="parallel sessions")
+    @admin.display(description=gettext_lazy("parallel sessions"))
     def parallel_sessions(self, registration: Registration) -> str:
         """The registration's parallel sessions in programme order, "(waitlist)" after those it waits for."""
         return session_titles(registration.signups.all())
 
-    @admin.display(description="registered (forum time)", ordering="created_at")
+    @admin.display(description=gettext_lazy("registered (forum time)"), ordering="created_at")
     def registered(self, registration: Registration) -> str | None:
         return _forum_time(registration.created_at, registration.forum)
 
-    @admin.display(description="consent given at (forum time)")
+    @admin.display(description=gettext_lazy("consent given at (forum time)"))
     def consent_given(self, registration: Registration) -> str | None:
         return _forum_time(registration.consented_at, registration.forum)
 
-    @admin.display(description="last changed (forum time)")
+    @admin.display(description=gettext_lazy("last changed (forum time)"))
     def last_changed(self, registration: Registration) -> str | None:
         return _forum_time(registration.updated_at, registration.forum)
 
-    @admin.action(description="Confirm selected registrations", permissions=["change"])
+    @admin.action(description=gettext_lazy("Confirm selected registrations"), permissions=["change"])
     def confirm_selected(self, request, queryset):
-        self._decide(request, queryset, services.confirm_registration, "confirmed")
+        self._decide(request, queryset, services.confirm_registration, CONFIRMED)
 
-    @admin.action(description="Decline selected registrations", permissions=["change"])
+    @admin.action(description=gettext_lazy("Decline selected registrations"), permissions=["change"])
     def decline_selected(self, request, queryset):
         """Ask for confirmation on an intermediate page, then decline each registration."""
         if request.POST.get("post") == "yes":
-            self._decide(request, queryset, services.decline_registration, "declined")
+            self._decide(request, queryset, services.decline_registration, DECLINED)
             return None
         registrations = list(queryset.select_related("user"))
         count = len(registrations)
@@ -385,12 +425,12 @@ class RegistrationAdmin(SafeChangesMixin, ForumTimeZoneMixin, ExportActionMixin,
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/registration/decline_confirmation.html", context)
 
-    def _decide(self, request, queryset: QuerySet, decide: Callable[..., bool], verb: str) -> None:
+    def _decide(self, request, queryset: QuerySet, decide: Callable[..., bool], texts: DecisionTexts) -> None:
         """Apply ``decide`` (a service) to each registration, oldest first, and report the outcome.
 
         Each call is its own transaction, so one refusal (e.g. the forum is full) leaves
-        the others done. The organizer is told how many were ``verb``, how many already
-        were, and which were refused (by name and e-mail address) and why.
+        the others done. The organizer is told (in ``texts``) how many were decided, how
+        many already were, and which were refused (by name and e-mail address) and why.
         """
         done = unchanged = 0
         refused: dict[str, list[str]] = defaultdict(list)
@@ -402,21 +442,11 @@ class RegistrationAdmin(SafeChangesMixin, ForumTimeZoneMixin, ExportActionMixin,
                 continue
             done, unchanged = done + changed, unchanged + (not changed)
         if done:
-            message = ngettext(
-                "%(count)d registration %(verb)s; its participant is notified by e-mail.",
-                "%(count)d registrations %(verb)s; each participant is notified by e-mail.",
-                done,
-            )
-            messages.success(request, message % {"count": done, "verb": verb})
+            messages.success(request, texts.done % {"count": done})
         if unchanged:
-            message = ngettext(
-                "%(count)d registration was already %(verb)s.",
-                "%(count)d registrations were already %(verb)s.",
-                unchanged,
-            )
-            messages.info(request, message % {"count": unchanged, "verb": verb})
+            messages.info(request, texts.unchanged % {"count": unchanged})
         for reason, names in refused.items():
-            messages.error(request, f"Not {verb}: {', '.join(names)}. {reason}")
+            messages.error(request, texts.refused % {"names": ", ".join(names), "reason": reason})
 
     def delete_model(self, request, obj):
         self.delete_queryset(request, Registration.objects.filter(pk=obj.pk))
@@ -452,22 +482,22 @@ class SessionSignupAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="participant", ordering="registration__printed_name")
+    @admin.display(description=gettext_lazy("participant"), ordering="registration__printed_name")
     def participant(self, signup: SessionSignup) -> str:
         return signup.registration.printed_name
 
-    @admin.display(description="organization", ordering="registration__organization")
+    @admin.display(description=gettext_lazy("organization"), ordering="registration__organization")
     def organization(self, signup: SessionSignup) -> str:
         return signup.registration.organization
 
-    @admin.display(description="signed up at (forum time)", ordering="created_at")
+    @admin.display(description=gettext_lazy("signed up at (forum time)"), ordering="created_at")
     def signed_up(self, signup: SessionSignup) -> str | None:
         return _forum_time(signup.created_at, signup.session.forum)
 
-    @admin.display(description="attendance list")
+    @admin.display(description=gettext_lazy("attendance list"))
     def attendance_list(self, signup: SessionSignup) -> str:
         url = reverse("admin:registration_sessionsignup_attendance", args=[signup.session_id])
-        return format_html('<a href="{}">Attendance list</a>', url)
+        return format_html('<a href="{}">{}</a>', url, _("Attendance list"))
 
     def delete_model(self, request, obj):
         services.session_leave(registration=obj.registration, session=obj.session)
@@ -521,7 +551,7 @@ class SessionSignupAdmin(admin.ModelAdmin):
             (session, *local_day_and_times(session.start, session.end, session.forum), capacity(session))
             for session in sessions
         ]
-        context = {**self.admin_site.each_context(request), "title": "Attendance lists", "opts": self.opts}
+        context = {**self.admin_site.each_context(request), "title": _("Attendance lists"), "opts": self.opts}
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/registration/attendance_index.html", {**context, "rows": rows})
 
@@ -531,7 +561,7 @@ class SessionSignupAdmin(admin.ModelAdmin):
         day, times = local_day_and_times(session.start, session.end, session.forum)
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Attendance list: {session.title}",
+            "title": _("Attendance list: %(title)s") % {"title": session.title},
             "opts": self.opts,
             "session": session,
             "day": day,
@@ -551,11 +581,21 @@ class SessionSignupAdmin(admin.ModelAdmin):
         response["Content-Disposition"] = f'attachment; filename="attendance-{slugify(session.title)[:60]}.csv"'
         response.write("\ufeff")  # the byte-order mark, encoded as UTF-8 like the rest
         writer = csv.writer(response)
-        writer.writerow(["List", "No.", "Name", "Organization", "Country", "Signature"])
+        writer.writerow(
+            [
+                _("List"),
+                pgettext("row number", "No."),
+                _("Name"),
+                _("Organization"),
+                _("Country"),
+                _("Signature"),
+            ]
+        )
+        seat, waitlist_label = _("Seat"), _("Waitlist")
         for number, signup in enumerate(confirmed, start=1):
-            writer.writerow(["Seat", number, *_attendance_cells(signup), ""])
+            writer.writerow([seat, number, *_attendance_cells(signup), ""])
         for position, signup in enumerate(waitlist, start=1):
-            writer.writerow(["Waitlist", position, *_attendance_cells(signup), ""])
+            writer.writerow([waitlist_label, position, *_attendance_cells(signup), ""])
         return response
 
     def _attendance(self, request, session_id: int) -> tuple[Session, list[SessionSignup], list[SessionSignup]]:

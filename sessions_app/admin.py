@@ -31,7 +31,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext_lazy, pgettext
 from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
 from forum.admin import KeyCheckingAutocompleteMixin, ReadOnlyInline, SafeChangesMixin, ViewOnlyMixin
@@ -69,7 +70,7 @@ from sessions_app.releases import ProgrammeRelease
 from sessions_app.services import document_retry
 
 TIME_FIELDS = ("start", "end")
-CAPACITY_HELP = (
+CAPACITY_HELP = gettext_lazy(
     "Seats for participants of a parallel session; blank uses the room's capacity "
     "(no limit if there is no room or the room has no capacity)."
 )
@@ -98,8 +99,8 @@ def _only_forum() -> Forum | None:
 def time_zone_help(forum: Forum | None) -> str:
     """Help text naming the zone in which a form's times are shown and read."""
     if forum is None:
-        return "Times in the chosen forum's time zone."
-    return f"Times in {forum.time_zone} (the forum's time zone)."
+        return _("Times in the chosen forum's time zone.")
+    return _("Times in %(zone)s (the forum's time zone).") % {"zone": forum.time_zone}
 
 
 def local_day_and_times(start: datetime, end: datetime, forum: Forum) -> tuple[str, str]:
@@ -185,7 +186,7 @@ class ForumDayFilter(admin.SimpleListFilter):
     any). ``forum_path`` is the lookup path from the model to its forum.
     """
 
-    title = "day"
+    title = gettext_lazy("day")
     parameter_name = "day"
     forum_path = "forum"
 
@@ -256,7 +257,8 @@ class ReferenceInline(admin.TabularInline):
     fields = ["number", "citation"]
     ordering = ["number"]
     extra = 0
-    verbose_name = "footnote"
+    verbose_name = gettext_lazy("footnote")
+    verbose_name_plural = gettext_lazy("footnotes")
 
 
 class SessionOrganizerInline(KeyCheckingAutocompleteMixin, admin.TabularInline):
@@ -299,9 +301,9 @@ class SessionAdmin(SafeChangesMixin, ForumTimeZoneMixin, TranslationAdmin):
     inlines = [SessionOrganizerInline, ReferenceInline, KeyQuestionInline, AgendaItemInline]
     fieldsets = [
         (None, {"fields": ["forum", "kind", "theme", "title", "is_cancelled"]}),
-        ("Time and place", {"fields": ["start", "end", ("room", "capacity")]}),
-        ("Concept note", {"fields": ["objective", "context", "methodology", "expected_result"]}),
-        ("Advanced", {"classes": ["collapse"], "fields": ["slug"]}),
+        (gettext_lazy("Time and place"), {"fields": ["start", "end", ("room", "capacity")]}),
+        (gettext_lazy("Concept note"), {"fields": ["objective", "context", "methodology", "expected_result"]}),
+        (gettext_lazy("Advanced"), {"classes": ["collapse"], "fields": ["slug"]}),
     ]
 
     def forum_for(self, request, obj):
@@ -310,7 +312,7 @@ class SessionAdmin(SafeChangesMixin, ForumTimeZoneMixin, TranslationAdmin):
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         """The capacity's help text says where the seats come from when it is left blank."""
         if db_field.name == "capacity":
-            kwargs["help_text"] = CAPACITY_HELP
+            kwargs["help_text"] = str(CAPACITY_HELP)  # in the language of the request
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def lock_target(self, request, object_id):
@@ -328,11 +330,11 @@ class SessionAdmin(SafeChangesMixin, ForumTimeZoneMixin, TranslationAdmin):
         form_class.base_fields["theme"].queryset = forum.themes.all()
         form_class.base_fields["room"].queryset = forum.rooms.all()
 
-    @admin.display(description="day (forum time)", ordering="start")
+    @admin.display(description=gettext_lazy("day (forum time)"), ordering="start")
     def day(self, session: Session) -> str:
         return local_day_and_times(session.start, session.end, session.forum)[0]
 
-    @admin.display(description="time (forum time)", ordering="start")
+    @admin.display(description=gettext_lazy("time (forum time)"), ordering="start")
     def times(self, session: Session) -> str:
         return local_day_and_times(session.start, session.end, session.forum)[1]
 
@@ -372,21 +374,35 @@ class AgendaItemAdmin(SafeChangesMixin, KeyCheckingAutocompleteMixin, ForumTimeZ
             return Forum, _value_of(Session, posted, "forum_id")
         return Forum, _value_of(AgendaItem, object_id, "session__forum_id")
 
-    @admin.display(description="day (forum time)", ordering="start")
+    @admin.display(description=gettext_lazy("day (forum time)"), ordering="start")
     def day(self, item: AgendaItem) -> str:
         return local_day_and_times(item.start, item.end, item.session.forum)[0]
 
-    @admin.display(description="time (forum time)", ordering="start")
+    @admin.display(description=gettext_lazy("time (forum time)"), ordering="start")
     def times(self, item: AgendaItem) -> str:
         return local_day_and_times(item.start, item.end, item.session.forum)[1]
 
 
 ERROR_EXCERPT_CHARACTERS = 80
 
+# What "Regenerate selected documents" reports, for a number of documents (``count``).
+QUEUED_AGAIN = ngettext_lazy(
+    # Translators: the English keeps "document(s)" for any number; give your language's plural forms.
+    "%(count)d document(s) queued for rendering again.",
+    "%(count)d document(s) queued for rendering again.",
+    "count",
+)
+LEFT_ALONE = ngettext_lazy(
+    # Translators: the English keeps "document(s)" for any number; give your language's plural forms.
+    "%(count)d document(s) being rendered right now were left alone.",
+    "%(count)d document(s) being rendered right now were left alone.",
+    "count",
+)
+
 
 def _timestamp(moment: datetime) -> str:
     """``moment`` (aware) in the current time zone, e.g. "Wed 22 Jan 2020 14:03:05"."""
-    return date_format(timezone.localtime(moment), "D j M Y H:i:s")
+    return date_format(timezone.localtime(moment), pgettext("document time, Django date format", "D j M Y H:i:s"))
 
 
 @admin.register(GeneratedDocument)
@@ -452,14 +468,14 @@ class GeneratedDocumentAdmin(ViewOnlyMixin, admin.ModelAdmin):
             or not document.file
             or not document.file.storage.exists(document.file.name)
         ):
-            raise Http404("This document has no PDF to download.")
+            raise Http404(_("This document has no PDF to download."))
         response = FileResponse(document.file.open("rb"), content_type="application/pdf")
         response["Content-Disposition"] = content_disposition(
             subject_title(document.forum, document.session, document.kind)
         )
         return response
 
-    @admin.action(description="Regenerate selected documents", permissions=["regenerate"])
+    @admin.action(description=gettext_lazy("Regenerate selected documents"), permissions=["regenerate"])
     def regenerate(self, request, queryset) -> None:
         """Queue the selected documents for rendering again, READY ones included (their file is
         replaced); documents being rendered right now by a live worker are left alone."""
@@ -470,34 +486,32 @@ class GeneratedDocumentAdmin(ViewOnlyMixin, admin.ModelAdmin):
                     queued += 1
                 else:
                     busy += 1
-        self.message_user(request, f"{queued} document(s) queued for rendering again.", messages.SUCCESS)
+        self.message_user(request, QUEUED_AGAIN % {"count": queued}, messages.SUCCESS)
         if busy:
-            self.message_user(
-                request, f"{busy} document(s) being rendered right now were left alone.", messages.WARNING
-            )
+            self.message_user(request, LEFT_ALONE % {"count": busy}, messages.WARNING)
 
-    @admin.display(description="render time", ordering="render_seconds")
+    @admin.display(description=gettext_lazy("render time"), ordering="render_seconds")
     def render_time(self, document: GeneratedDocument) -> str:
         return "—" if document.render_seconds is None else f"{document.render_seconds:.2f} s"
 
-    @admin.display(description="created", ordering="created_at")
+    @admin.display(description=gettext_lazy("created"), ordering="created_at")
     def created(self, document: GeneratedDocument) -> str:
         return _timestamp(document.created_at)
 
-    @admin.display(description="updated", ordering="updated_at")
+    @admin.display(description=gettext_lazy("updated"), ordering="updated_at")
     def updated(self, document: GeneratedDocument) -> str:
         return _timestamp(document.updated_at)
 
-    @admin.display(description="error")
+    @admin.display(description=gettext_lazy("error"))
     def error_excerpt(self, document: GeneratedDocument) -> str:
         return Truncator(document.error).chars(ERROR_EXCERPT_CHARACTERS)
 
-    @admin.display(description="PDF")
+    @admin.display(description=gettext_lazy("PDF"))
     def download(self, document: GeneratedDocument) -> str:
         if document.status != GeneratedDocument.Status.READY or not document.file:
             return "—"
         url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_download", args=[document.pk])
-        return format_html('<a href="{}">Download</a>', url)
+        return format_html('<a href="{}">{}</a>', url, _("Download"))
 
 
 class RecommendationInline(ReadOnlyInline):
@@ -516,7 +530,7 @@ class RecommendationsVersionInline(ReadOnlyInline):
     """A document's history, newest first: who changed it, when, how, and a link to the differences."""
 
     model = RecommendationsVersion
-    verbose_name_plural = "history"
+    verbose_name_plural = gettext_lazy("history")
     fields = ["number", "event", "created_by", "created_at", "comment", "differences"]
     readonly_fields = fields
     ordering = ["-number"]
@@ -524,14 +538,25 @@ class RecommendationsVersionInline(ReadOnlyInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("created_by")
 
-    @admin.display(description="differences")
+    @admin.display(description=gettext_lazy("differences"))
     def differences(self, version: RecommendationsVersion) -> str:
         """A link to the differences from the previous version (none for the first)."""
         if version.number == 1:
             return "—"
         opts = RecommendationsDocument._meta
         url = reverse(f"admin:{opts.app_label}_{opts.model_name}_diff", args=[version.document_id])
-        return format_html('<a href="{}?from={}&amp;to={}">Show</a>', url, version.number - 1, version.number)
+        return format_html('<a href="{}?from={}&amp;to={}">{}</a>', url, version.number - 1, version.number, _("Show"))
+
+
+# What the review actions report, for a number of documents (``count``).
+# Translators: the English keeps "document(s)" for any number; give your language's plural forms.
+PUBLISHED = ngettext_lazy("%(count)d document(s) published.", "%(count)d document(s) published.", "count")
+RETURNED = ngettext_lazy(
+    # Translators: the English keeps "document(s)" for any number; give your language's plural forms.
+    "%(count)d document(s) returned to their rapporteurs.",
+    "%(count)d document(s) returned to their rapporteurs.",
+    "count",
+)
 
 
 @admin.register(RecommendationsDocument)
@@ -553,10 +578,10 @@ class RecommendationsDocumentAdmin(ViewOnlyMixin, ForumTimeZoneMixin, admin.Mode
     fieldsets = [
         (None, {"fields": ["session", "status", "version", "return_comment"]}),
         (
-            "Content",
+            gettext_lazy("Content"),
             {"fields": ["introduction_en", "introduction_es", "conclusions_en", "conclusions_es", "contributors"]},
         ),
-        ("Changes", {"fields": ["updated_at", "updated_by", "published_at"]}),
+        (gettext_lazy("Changes"), {"fields": ["updated_at", "updated_by", "published_at"]}),
     ]
     readonly_fields = [
         "session",
@@ -601,16 +626,16 @@ class RecommendationsDocumentAdmin(ViewOnlyMixin, ForumTimeZoneMixin, admin.Mode
             raise PermissionDenied
         document = self.get_object(request, unquote(object_id))
         if document is None:
-            raise Http404("No such recommendations document.")
+            raise Http404(_("No such recommendations document."))
         newer_number = _version_number(request.GET.get("to"), default=document.version)
         older_number = _version_number(request.GET.get("from"), default=max(newer_number - 1, 1))
         versions = {version.number: version for version in document.versions.select_related("created_by")}
         if older_number not in versions or newer_number not in versions:
-            raise Http404("This document has no such version.")
+            raise Http404(_("This document has no such version."))
         lines = version_diff(versions[older_number], versions[newer_number])
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Differences: {document.session.title}",
+            "title": _("Differences: %(title)s") % {"title": document.session.title},
             "opts": self.opts,
             "document": document,
             "older": versions[older_number],
@@ -623,12 +648,12 @@ class RecommendationsDocumentAdmin(ViewOnlyMixin, ForumTimeZoneMixin, admin.Mode
         with timezone.override(document.session.forum.tzinfo):
             return response.render()
 
-    @admin.action(description="Publish selected documents", permissions=["review"])
+    @admin.action(description=gettext_lazy("Publish selected documents"), permissions=["review"])
     def publish_selected(self, request, queryset) -> None:
         """Publish each selected document that is submitted for review; say which were refused and why."""
-        self._review(request, queryset, lambda document: publish(document=document, user=request.user), "published")
+        self._review(request, queryset, lambda document: publish(document=document, user=request.user), PUBLISHED)
 
-    @admin.action(description="Return selected documents to their rapporteurs", permissions=["review"])
+    @admin.action(description=gettext_lazy("Return selected documents to their rapporteurs"), permissions=["review"])
     def return_selected(self, request, queryset):
         """Ask for a comment on an intermediate page, then return each selected document with it."""
         comment = request.POST.get("comment", "").strip()
@@ -637,12 +662,12 @@ class RecommendationsDocumentAdmin(ViewOnlyMixin, ForumTimeZoneMixin, admin.Mode
                 request,
                 queryset,
                 lambda document: return_to_draft(document=document, user=request.user, comment=comment),
-                "returned to their rapporteurs",
+                RETURNED,
             )
             return None
         context = {
             **self.admin_site.each_context(request),
-            "title": "Return to the rapporteurs",
+            "title": _("Return to the rapporteurs"),
             "opts": self.opts,
             "documents": list(queryset.select_related("session")),
             "comment": comment,
@@ -652,9 +677,10 @@ class RecommendationsDocumentAdmin(ViewOnlyMixin, ForumTimeZoneMixin, admin.Mode
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/sessions_app/recommendationsdocument/return_to_draft.html", context)
 
-    def _review(self, request, queryset, step, verb: str) -> None:
+    def _review(self, request, queryset, step, done_message) -> None:
         """Apply ``step`` (a service call, its own transaction) to each document and report
-        how many were ``verb`` and, per reason, which sessions' documents were refused."""
+        how many were done (``done_message``, a lazy plural message taking ``count``) and, per
+        reason, which sessions' documents were refused."""
         done = 0
         refused: dict[str, list[str]] = {}
         for document in queryset.select_related("session").order_by("session__start", "session__title"):
@@ -665,15 +691,19 @@ class RecommendationsDocumentAdmin(ViewOnlyMixin, ForumTimeZoneMixin, admin.Mode
                 continue
             done += 1
         if done:
-            self.message_user(request, f"{done} document(s) {verb}.", messages.SUCCESS)
+            self.message_user(request, done_message % {"count": done}, messages.SUCCESS)
         for reason, titles in refused.items():
-            self.message_user(request, f"{reason} Left unchanged: {', '.join(titles)}.", messages.WARNING)
+            self.message_user(
+                request,
+                _("%(reason)s Left unchanged: %(titles)s.") % {"reason": reason, "titles": ", ".join(titles)},
+                messages.WARNING,
+            )
 
-    @admin.display(description="forum", ordering="session__forum__start_date")
+    @admin.display(description=gettext_lazy("forum"), ordering="session__forum__start_date")
     def forum(self, document: RecommendationsDocument) -> str:
         return str(document.session.forum)
 
-    @admin.display(description="updated (forum time)", ordering="updated_at")
+    @admin.display(description=gettext_lazy("updated (forum time)"), ordering="updated_at")
     def updated(self, document: RecommendationsDocument) -> str:
         return date_format(
             document.updated_at.astimezone(document.session.forum.tzinfo), "SHORT_WEEKDAY_DATETIME_FORMAT"
@@ -685,7 +715,7 @@ def _version_number(value: str | None, *, default: int) -> int:
     if value is None or value == "":
         return default
     if not (value.isascii() and value.isdigit() and len(value) <= 9):
-        raise Http404("A version is given by its number.")
+        raise Http404(_("A version is given by its number."))
     return int(value)
 
 
