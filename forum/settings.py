@@ -150,7 +150,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # https://docs.djangoproject.com/en/5.2/ref/settings/#login-url
 LOGIN_URL = "account_login"
-LOGIN_REDIRECT_URL = "/"
+LOGIN_REDIRECT_URL = "forum:forum-list"  # reversed in the language of the sign-in page
 # Participants sign up and sign in with their e-mail address; there are no usernames.
 # allauth lower-cases the addresses it is given and looks accounts up by the lower-cased
 # address, and ``forum.models.User`` stores addresses lower-cased, so "Ana@X.org" cannot

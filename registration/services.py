@@ -300,14 +300,15 @@ def session_sign_up(
     CONFIRMED; ``wrong_forum`` for another forum's session; ``plenary`` for a plenary
     (everyone attends, no sign-up); ``cancelled`` for a cancelled session; ``overlap`` if
     the participant is signed up (or waitlisted) for a session whose time overlaps this
-    one; ``session_full`` when full and not ``join_waitlist``.
+    one (a cancelled one does not count); ``session_full`` when full and not ``join_waitlist``.
     """
     now = now or timezone.now()
     registration = Registration.objects.select_for_update().get(pk=registration.pk)
     session = Session.objects.select_for_update().get(pk=session.pk)
     mine = list(
         registration.signups.filter(
-            Q(session=session) | Q(session__start__lt=session.end, session__end__gt=session.start)
+            Q(session=session)
+            | Q(session__start__lt=session.end, session__end__gt=session.start, session__is_cancelled=False)
         ).select_related("session__forum")
     )
     existing = next((signup for signup in mine if signup.session_id == session.pk), None)
@@ -326,7 +327,7 @@ def session_sign_up(
         start = timezone.localtime(clash.start, clash.forum.tzinfo)
         raise RegistrationError(
             _("You have already chosen “%(title)s” (%(time)s), at the same time as this session. Leave it first.")
-            % {"title": clash.title, "time": date_format(start, "j F, H:i")},
+            % {"title": clash.title, "time": f"{date_format(start, 'MONTH_DAY_FORMAT')}, {start:%H:%M}"},
             "overlap",
         )
     capacity = session_capacity(session)
@@ -471,11 +472,11 @@ def _check_open(settings: RegistrationSettings | None, now: datetime) -> None:
         raise RegistrationError(_("Registration for this forum is not open."), "closed")
     if now < settings.opens_at:
         raise RegistrationError(
-            _("Registration opens on %(day)s.") % {"day": date_format(settings.opens_on, "j F Y")}, "not_open_yet"
+            _("Registration opens on %(day)s.") % {"day": date_format(settings.opens_on, "DATE_FORMAT")}, "not_open_yet"
         )
     if now >= settings.closes_at:
         raise RegistrationError(
-            _("Registration closed on %(day)s.") % {"day": date_format(settings.closes_on, "j F Y")}, "closed"
+            _("Registration closed on %(day)s.") % {"day": date_format(settings.closes_on, "DATE_FORMAT")}, "closed"
         )
 
 

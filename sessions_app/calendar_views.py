@@ -39,8 +39,9 @@ class ProgrammeCalendarView(PublishedForumMixin, View):
 
     def get(self, request, *args, **kwargs):
         """Answer the programme as ``text/calendar``."""
-        sessions = public_schedule(self.forum).apply(calendars.feed_sessions(self.forum))
-        calendar = calendars.programme_calendar(self.forum, sessions, stamp=timezone.now())
+        schedule = public_schedule(self.forum)
+        sessions = schedule.apply(calendars.feed_sessions(self.forum))
+        calendar = calendars.programme_calendar(self.forum, sessions, stamp=timezone.now(), sequence=schedule.version)
         return calendar_response(calendar)
 
 
@@ -56,7 +57,9 @@ class SessionCalendarView(View):
         if not schedule.shows(session):
             raise Http404("This session is not in the released programme yet.")
         schedule.apply([session])
-        calendar = calendars.session_calendar(session, forum=session.forum, stamp=timezone.now())
+        calendar = calendars.session_calendar(
+            session, forum=session.forum, stamp=timezone.now(), sequence=schedule.version
+        )
         return calendar_response(calendar, filename=f"{forum_slug}-{session_slug}.ics")
 
 
@@ -73,10 +76,13 @@ class PersonalCalendarView(View):
         if registration is None:
             raise Http404("No calendar has this address.")
         entries = personal.personal_entries(registration)
-        shown = {session.pk for session in public_schedule(registration.forum).apply(s for s, _ in entries)}
+        schedule = public_schedule(registration.forum)
+        shown = {session.pk for session in schedule.apply(s for s, _ in entries)}
         entries = [(session, attendance) for session, attendance in entries if session.pk in shown]
         entries.sort(key=lambda entry: entry[0].start)
-        calendar = calendars.personal_calendar(registration.forum, entries, stamp=timezone.now())
+        calendar = calendars.personal_calendar(
+            registration.forum, entries, stamp=timezone.now(), sequence=schedule.version
+        )
         response = calendar_response(calendar)
         patch_cache_control(response, private=True)
         return response

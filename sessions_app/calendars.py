@@ -94,14 +94,22 @@ def session_location(session: Session, forum: Forum) -> str:
 
 
 def session_event(
-    session: Session, *, forum: Forum, stamp: datetime, attendance: Attendance = Attendance.CONFIRMED
+    session: Session,
+    *,
+    forum: Forum,
+    stamp: datetime,
+    attendance: Attendance = Attendance.CONFIRMED,
+    sequence: int = 0,
 ) -> Event:
     """The VEVENT of ``session`` (of ``forum``; ``room`` and ``theme`` loaded).
 
     ``stamp`` (aware) becomes DTSTAMP in UTC; start and end are given in the forum's time
     zone. SUMMARY is the title, DESCRIPTION the objective followed by the session page's
     URL (Google Calendar shows no URL property), CATEGORIES the kind and theme. STATUS
-    is CANCELLED for a cancelled session, else follows ``attendance``.
+    is CANCELLED for a cancelled session, else follows ``attendance``. SEQUENCE is
+    ``sequence``: the number of the programme release shown (0 before the first), so
+    that a calendar app takes a file downloaded after a release as a newer revision of
+    the same event (RFC 5545 §3.8.7.4).
     """
     zone = forum.tzinfo
     url = session_page_url(session, forum)
@@ -119,7 +127,7 @@ def session_event(
     categories = [str(session.get_kind_display())]
     if session.theme:
         categories.append(session.theme.title)
-    return Event.new(
+    event = Event.new(
         uid=str(session.guid),
         stamp=stamp.astimezone(UTC),
         start=session.start.astimezone(zone),
@@ -131,6 +139,8 @@ def session_event(
         status=status,
         categories=categories,
     )
+    event.add("SEQUENCE", sequence)
+    return event
 
 
 def _calendar(events: list[Event], *, name: str | None) -> Calendar:
@@ -148,22 +158,25 @@ def _calendar(events: list[Event], *, name: str | None) -> Calendar:
     return calendar
 
 
-def programme_calendar(forum: Forum, sessions: Iterable[Session], *, stamp: datetime) -> Calendar:
+def programme_calendar(forum: Forum, sessions: Iterable[Session], *, stamp: datetime, sequence: int = 0) -> Calendar:
     """The feed of ``forum``'s whole programme: one event per session of ``sessions``
-    (from ``feed_sessions``), cancelled ones included. ``stamp``: see ``session_event``."""
-    events = [session_event(session, forum=forum, stamp=stamp) for session in sessions]
+    (from ``feed_sessions``), cancelled ones included. ``stamp``, ``sequence``: see ``session_event``."""
+    events = [session_event(session, forum=forum, stamp=stamp, sequence=sequence) for session in sessions]
     return _calendar(events, name=_("%(forum)s: programme") % {"forum": forum.title})
 
 
-def session_calendar(session: Session, *, forum: Forum, stamp: datetime) -> Calendar:
+def session_calendar(session: Session, *, forum: Forum, stamp: datetime, sequence: int = 0) -> Calendar:
     """A file holding ``session`` (of ``forum``) alone, to add it to a calendar."""
-    return _calendar([session_event(session, forum=forum, stamp=stamp)], name=None)
+    return _calendar([session_event(session, forum=forum, stamp=stamp, sequence=sequence)], name=None)
 
 
-def personal_calendar(forum: Forum, entries: Iterable[tuple[Session, Attendance]], *, stamp: datetime) -> Calendar:
+def personal_calendar(
+    forum: Forum, entries: Iterable[tuple[Session, Attendance]], *, stamp: datetime, sequence: int = 0
+) -> Calendar:
     """A participant's feed: one event per ``(session, attendance)`` of ``entries`` (see
     ``registration.calendar.personal_entries``); no events when ``entries`` is empty."""
     events = [
-        session_event(session, forum=forum, stamp=stamp, attendance=attendance) for session, attendance in entries
+        session_event(session, forum=forum, stamp=stamp, attendance=attendance, sequence=sequence)
+        for session, attendance in entries
     ]
     return _calendar(events, name=_("%(forum)s: my sessions") % {"forum": forum.title})

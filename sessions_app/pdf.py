@@ -26,6 +26,7 @@ import hashlib
 import mimetypes
 import os.path
 import posixpath
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, tzinfo
@@ -320,8 +321,28 @@ def _render(template_name: str, forum: Forum, context: dict) -> str:
             "hosts": list(forum.host_organizations.all()),
             "language": translation.get_language(),
             "stylesheet_url": _stylesheet_url(),
+            "page_counter": page_counter_css(),
         }
         return render_to_string(template_name, {**context, **header})
+
+
+PAGE_COUNTER_PLACEHOLDERS = {"%(page)s": "counter(page)", "%(pages)s": "counter(pages)"}
+
+
+def page_counter_css() -> str:
+    """The CSS ``content`` value of the footer's "Page X of Y" in the active language,
+    e.g. ``"Page " counter(page) " of " counter(pages)``: the translated sentence with its
+    ``%(page)s`` and ``%(pages)s`` turned into CSS counters and the words around them
+    into CSS strings (quotes and backslashes escaped)."""
+    parts = re.split(r"(%\(pages?\)s)", str(_("Page %(page)s of %(pages)s")))
+    css = []
+    for part in parts:
+        if part in PAGE_COUNTER_PLACEHOLDERS:
+            css.append(PAGE_COUNTER_PLACEHOLDERS[part])
+        elif part:
+            escaped = part.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+            css.append(f'"{escaped}"')
+    return " ".join(css)
 
 
 def _date_span(start: date, end: date) -> str:

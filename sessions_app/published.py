@@ -49,6 +49,11 @@ class PublicSchedule:
         """True when sessions are shown as released rather than as they stand."""
         return self.release is not None and not self.preview
 
+    @property
+    def version(self) -> int:
+        """The number of the release shown, 0 before the first (and for staff's preview, the latest)."""
+        return self.release.number if self.release is not None else 0
+
     def shows(self, session: Session) -> bool:
         """True if ``session`` is in what this visitor sees (always, unless it was added after the release)."""
         return not self.overlays or str(session.guid) in self.release.snapshot

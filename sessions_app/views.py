@@ -54,7 +54,8 @@ def participant_signups(forum: Forum, user) -> tuple[Registration | None, dict[i
 
 
 def same_time_choice(session: Session, signups: dict[int, SessionSignup]) -> Session | None:
-    """The first session (in programme order) of ``signups`` whose time overlaps ``session``, or None.
+    """The first session (in programme order) of ``signups`` whose time overlaps ``session``
+    and which is not cancelled, or None.
 
     None for a plenary and for a session the participant signed up for (or waits for) itself.
     Reads only the sessions already loaded with ``signups``.
@@ -65,7 +66,9 @@ def same_time_choice(session: Session, signups: dict[int, SessionSignup]) -> Ses
         (
             signup.session
             for signup in signups.values()
-            if signup.session.start < session.end and session.start < signup.session.end
+            if not signup.session.is_cancelled
+            and signup.session.start < session.end
+            and session.start < signup.session.end
         ),
         None,
     )

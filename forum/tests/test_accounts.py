@@ -8,6 +8,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from forum.forms import SignupForm
 from forum.models import User
@@ -147,7 +148,7 @@ def test_confirmation_link_opened_in_another_browser_verifies_without_signing_in
 
     assert EmailAddress.objects.get(email="ana@example.org").verified
     assert signed_in_user_id(browser) is None
-    assert sign_in(browser, "ana@example.org")["Location"] == "/"
+    assert sign_in(browser, "ana@example.org")["Location"] == "/en/"
     assert signed_in_user_id(browser) == str(User.objects.get().pk)
 
 
@@ -195,7 +196,7 @@ def test_sign_in_ignores_the_case_of_the_address(client):
     response = sign_in(client, "ANA@x.org")
 
     assert response.status_code == 302
-    assert response["Location"] == "/"
+    assert response["Location"] == "/en/"
     assert signed_in_user_id(client) == str(ana.pk)
 
 
@@ -222,7 +223,7 @@ def test_repeated_failed_sign_ins_for_one_address_are_rate_limited(client):
     assert "Too many failed login attempts. Try again later." in page_text(response.content)
     assert signed_in_user_id(client) is None
     other = verified_user("other@x.org")
-    assert sign_in(client, "other@x.org")["Location"] == "/", "the limit is per address"
+    assert sign_in(client, "other@x.org")["Location"] == "/en/", "the limit is per address"
     assert signed_in_user_id(client) == str(other.pk)
 
 
@@ -271,7 +272,7 @@ def test_password_reset_link_sets_a_new_password(client, mailoutbox):
     assert ana.check_password(NEW_PASSWORD)
     browser = Client()
     assert sign_in(browser, "ana@x.org", PASSWORD).status_code == 200
-    assert sign_in(browser, "ana@x.org", NEW_PASSWORD)["Location"] == "/"
+    assert sign_in(browser, "ana@x.org", NEW_PASSWORD)["Location"] == "/en/"
 
 
 # The pages: site layout, Bootstrap markup, errors next to their fields.
@@ -423,3 +424,13 @@ def test_a_second_submit_of_a_new_address_racing_the_first_gets_the_taken_addres
     assert response.status_code == 302
     assert User.objects.count() == 1
     assert [mail.subject for mail in mailoutbox] == ["[Mayoral Forum] Account Already Exists"]
+
+
+def test_signing_in_from_a_spanish_page_lands_on_spanish_pages(client):
+    verified_user("ana@x.org")
+
+    with translation.override("es"):
+        response = client.post(reverse("account_login"), {"login": "ana@x.org", "password": PASSWORD})
+
+    assert response.status_code == 302
+    assert response["Location"] == "/es/"

@@ -99,7 +99,7 @@ def test_the_mailed_link_sets_a_password_to_sign_in_with(rapporteur, rf, client,
     assert user.check_password(PASSWORD)
     browser = Client()
     signed_in = browser.post(reverse("account_login"), {"login": "ana@x.org", "password": PASSWORD})
-    assert signed_in["Location"] == "/"
+    assert signed_in["Location"] == "/en/"
     assert browser.session["_auth_user_id"] == str(user.pk)
     assert client.get(key_path, follow=True).context["token_fail"], "the link works once"
 

@@ -140,7 +140,7 @@ def test_html_to_pdf_reads_no_local_file_and_no_network(monkeypatch, tmp_path, c
       <link rel="stylesheet" href="{secret.as_uri()}">
       <link rel="stylesheet" href="file:///etc/passwd">
       <link rel="stylesheet" href="/static/css/pdf.css">
-      </head><body><p>Visible text</p>
+      </head><body><p>Visible text</p><p class="session-cancelled">cancelled</p>
       <img src="file:///etc/passwd" alt=""><img src="http://example.com/x.png" alt="">
       <img src="data:image/png;base64,iVBORw0KGgo=" alt=""></body></html>"""
 
@@ -149,7 +149,7 @@ def test_html_to_pdf_reads_no_local_file_and_no_network(monkeypatch, tmp_path, c
     assert "Visible text" in text
     assert "LEAKED-SECRET" not in text
     assert "root:" not in text
-    assert "Page 1 of 1" in text  # the static stylesheet was served: its @page footer printed
+    assert "CANCELLED" in text  # the static stylesheet was served: its upper-casing applied
     assert opened == []
     for url in (secret.as_uri(), "file:///etc/passwd", "http://example.com/x.png"):
         assert url in caplog.text

@@ -209,3 +209,29 @@ def test_an_unreleased_session_takes_no_sign_up(client, edited):
 
     assert response.status_code == 404
     assert not registration.signups.exists()
+
+
+def test_calendar_events_carry_the_release_number_as_their_sequence(client, edited):
+    before = Calendar.from_ical(client.get(url("calendars:session-ics", edited.forum, session_slug="pacts")).content)
+    release_programme(forum=edited.forum)
+    after = Calendar.from_ical(client.get(url("calendars:session-ics", edited.forum, session_slug="pacts")).content)
+
+    [first], [second] = before.walk("VEVENT"), after.walk("VEVENT")
+    assert (int(first["SEQUENCE"]), int(second["SEQUENCE"])) == (1, 2)
+    assert first["UID"] == second["UID"]
+    assert second.decoded("DTSTART") == quito_time(9) + timedelta(days=1)
+
+
+def test_pdfs_mark_a_cancelled_session(edited, django_capture_on_commit_callbacks):
+    release_programme(forum=edited.forum)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        agenda = document_request(forum=edited.forum, session=edited.cancelled)
+        spanish = document_request(forum=edited.forum, session=edited.cancelled, language="es")
+
+    for document, word, page in ((agenda, "CANCELLED", "Page 1 of 1"), (spanish, "CANCELADA", "Página 1 de 1")):
+        document.refresh_from_db()
+        with document.file.open("rb") as stored:
+            text = pdf_text(stored.read())
+        assert word in text
+        assert page in text
