@@ -39,6 +39,7 @@ from django.utils.translation import gettext as _
 from icalendar import STATUS, Calendar, Event, vDuration
 
 from forum.models import Forum
+from forum.text import without_controls
 from sessions_app.models import Session
 
 PRODID = "-//Mayoral Forum//Programme calendars//EN"
@@ -106,7 +107,8 @@ def session_event(
     ``stamp`` (aware) becomes DTSTAMP in UTC; start and end are given in the forum's time
     zone. SUMMARY is the title, DESCRIPTION the objective followed by the session page's
     URL (Google Calendar shows no URL property), CATEGORIES the kind and theme. STATUS
-    is CANCELLED for a cancelled session, else follows ``attendance``. SEQUENCE is
+    is CANCELLED for a cancelled session, else follows ``attendance``. Texts are stripped
+    of control characters (``forum.text.without_controls``). SEQUENCE is
     ``sequence``: the number of the programme release shown (0 before the first), so
     that a calendar app takes a file downloaded after a release as a newer revision of
     the same event (RFC 5545 §3.8.7.4).
@@ -126,15 +128,16 @@ def session_event(
     description = "\n\n".join(part for part in ((session.objective or "").strip(), url) if part)
     categories = [str(session.get_kind_display())]
     if session.theme:
-        categories.append(session.theme.title)
+        categories.append(without_controls(session.theme.title))
+    location = without_controls(session_location(session, forum))
     event = Event.new(
         uid=str(session.guid),
         stamp=stamp.astimezone(UTC),
         start=session.start.astimezone(zone),
         end=session.end.astimezone(zone),
-        summary=summary,
-        description=description,
-        location=session_location(session, forum) or None,
+        summary=without_controls(summary),
+        description=without_controls(description),
+        location=location or None,
         url=url,
         status=status,
         categories=categories,
@@ -145,7 +148,9 @@ def session_event(
 
 def _calendar(events: list[Event], *, name: str | None) -> Calendar:
     """A METHOD:PUBLISH calendar of ``events`` with the VTIMEZONEs they use; a feed when ``name`` is given."""
-    calendar = Calendar.new(prodid=PRODID, method="PUBLISH", name=name, subcomponents=events)
+    calendar = Calendar.new(
+        prodid=PRODID, method="PUBLISH", name=without_controls(name) if name else None, subcomponents=events
+    )
     calendar.uid = None  # a calendar UID is optional (RFC 7986 §5.3); Calendar.new would make a random one
     if name:
         calendar.add("REFRESH-INTERVAL", REFRESH, parameters={"VALUE": "DURATION"})

@@ -21,6 +21,7 @@ from django.views.generic import ListView
 
 from forum import selectors as forum_selectors
 from forum.models import Forum
+from forum.text import without_controls
 from forum.views import PublishedForumMixin
 from sessions_app.release_services import published_releases
 from sessions_app.release_texts import ReleaseEntry, release_entries
@@ -51,11 +52,33 @@ class ChangelogView(PublishedForumMixin, ListView):
 
 class ReleaseAtomFeed(Atom1Feed):
     """Atom 1.0 (RFC 4287) whose entries carry their HTML in ``<content type="html">``
-    (section 4.1.3), from the item's ``content``."""
+    (section 4.1.3), from the item's ``content``. Every text of the feed and its entries
+    is stripped of the characters XML cannot hold (``forum.text.without_controls``), so
+    a control character in a title or a release note never breaks the feed."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.feed = _xml_texts(self.feed)
+
+    def add_item(self, *args, **kwargs):
+        super().add_item(*args, **kwargs)
+        self.items[-1] = _xml_texts(self.items[-1])
 
     def add_item_elements(self, handler, item):
         super().add_item_elements(handler, item)
         handler.addQuickElement("content", item["content"], {"type": "html"})
+
+
+def _xml_texts(values: dict) -> dict:
+    """``values`` with each string (or list of strings) stripped of control characters."""
+    return {
+        key: without_controls(value)
+        if isinstance(value, str)
+        else [without_controls(part) if isinstance(part, str) else part for part in value]
+        if isinstance(value, list)
+        else value
+        for key, value in values.items()
+    }
 
 
 @dataclass(frozen=True)

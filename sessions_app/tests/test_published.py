@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 from icalendar import Calendar
+from lxml import etree
 
 from forum.models import Forum, Room
 from forum.tests.factories import ForumFactory, RoomFactory
@@ -235,3 +236,24 @@ def test_pdfs_mark_a_cancelled_session(edited, django_capture_on_commit_callback
             text = pdf_text(stored.read())
         assert word in text
         assert page in text
+
+
+CONTROLS = "\x01\x02\x1b\x0b\x0c\x7f\ufffe\uffff"
+
+
+def test_control_characters_never_break_the_calendars_or_the_atom_feed(client, edited):
+    Session.objects.filter(pk=edited.moved.pk).update(title_en=f"Mobility{CONTROLS} pacts ]]> <b>&amp;</b>")
+    Forum.objects.filter(pk=edited.forum.pk).update(title_en=f"Forum{CONTROLS}", is_published=True)
+    release_programme(forum=edited.forum, note=f"Release note {CONTROLS} ]]> <script>alert(1)</script>")
+
+    ics = client.get(url("calendars:programme-ics", edited.forum))
+    atom = client.get(url("releases:feed", edited.forum))
+
+    assert ics.status_code == atom.status_code == 200
+    summaries = {str(event["SUMMARY"]) for event in Calendar.from_ical(ics.content).walk("VEVENT")}
+    assert "Mobility pacts ]]> <b>&amp;</b>" in summaries
+    assert not any(character in ics.content.decode() for character in "\x01\x02\x1b\x0b\x0c\x7f")
+    feed = etree.fromstring(atom.content)  # well-formed XML, or this raises
+    text = " ".join(feed.itertext())
+    assert "Release note  ]]&gt; &lt;script&gt;alert(1)&lt;/script&gt;" in text  # HTML content, escaped once
+    assert b"<script>" not in atom.content
