@@ -10,6 +10,7 @@ from django.db.models.functions import Lower
 
 from forum.models import Forum, Organization, Person
 from sessions_app.models import SessionOrganizer, SpeakerRole
+from sessions_app.published import PublicSchedule
 
 
 def forum_list_published() -> QuerySet[Forum]:
@@ -41,23 +42,27 @@ def forum_for_home() -> QuerySet[Forum]:
     )
 
 
-def _appearances_in(forum: Forum) -> QuerySet[SpeakerRole]:
-    return SpeakerRole.objects.filter(agenda_item__session__forum=forum)
+def _appearances_in(forum: Forum, schedule: PublicSchedule | None = None) -> QuerySet[SpeakerRole]:
+    """Speaker roles on ``forum``'s agendas, in the sessions ``schedule`` shows (all without one)."""
+    shown = schedule.sessions_shown("agenda_item__session__") if schedule else Q()
+    return SpeakerRole.objects.filter(shown, agenda_item__session__forum=forum)
 
 
-def speaker_list(*, forum: Forum) -> QuerySet[Person]:
-    """People named in ``forum``'s agendas, alphabetically (case-insensitive).
+def speaker_list(*, forum: Forum, schedule: PublicSchedule | None = None) -> QuerySet[Person]:
+    """People named in ``forum``'s agendas, alphabetically (case-insensitive); with
+    ``schedule`` (``sessions_app.published``), only in the sessions it shows.
 
     Each person has ``organization`` loaded and ``session_count``, the number of the
     forum's sessions in which they appear. Named groups are not people and are left out.
     """
+    shown = schedule.sessions_shown("speaker_roles__agenda_item__session__") if schedule else Q()
     return (
-        Person.objects.filter(Exists(_appearances_in(forum).filter(person=OuterRef("pk"))))
+        Person.objects.filter(Exists(_appearances_in(forum, schedule).filter(person=OuterRef("pk"))))
         .select_related("organization")
         .annotate(
             session_count=Count(
                 "speaker_roles__agenda_item__session",
-                filter=Q(speaker_roles__agenda_item__session__forum=forum),
+                filter=Q(speaker_roles__agenda_item__session__forum=forum) & shown,
                 distinct=True,
             )
         )
@@ -65,19 +70,20 @@ def speaker_list(*, forum: Forum) -> QuerySet[Person]:
     )
 
 
-def speaker_detail(*, forum: Forum) -> QuerySet[Person]:
-    """People named in ``forum``'s agendas, to look one up by slug for their speaker page.
+def speaker_detail(*, forum: Forum, schedule: PublicSchedule | None = None) -> QuerySet[Person]:
+    """People named in ``forum``'s agendas, to look one up by slug for their speaker page;
+    with ``schedule`` (``sessions_app.published``), only in the sessions it shows.
 
     Each person has ``organization`` loaded and ``appearance_list``: their speaker roles in
     this forum in time order, each with its agenda item, session, theme and room.
     """
     appearances = (
-        _appearances_in(forum)
+        _appearances_in(forum, schedule)
         .select_related("agenda_item__session__theme", "agenda_item__session__room", "organization")
         .order_by("agenda_item__start", "agenda_item__order", "order")
     )
     return (
-        Person.objects.filter(Exists(_appearances_in(forum).filter(person=OuterRef("pk"))))
+        Person.objects.filter(Exists(_appearances_in(forum, schedule).filter(person=OuterRef("pk"))))
         .select_related("organization")
         .prefetch_related(Prefetch("speaker_roles", queryset=appearances, to_attr="appearance_list"))
     )

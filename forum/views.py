@@ -15,6 +15,7 @@ from django.views.generic import DetailView, ListView
 from forum import selectors
 from forum.models import Forum
 from registration import selectors as registration_selectors
+from sessions_app.published import public_schedule
 from sessions_app.recommendations import RecommendationsDocument
 
 
@@ -100,7 +101,7 @@ class SpeakerListView(PublishedForumMixin, ListView):
 
     def get_queryset(self):
         """The forum's speakers with organizations and session counts."""
-        return selectors.speaker_list(forum=self.forum)
+        return selectors.speaker_list(forum=self.forum, schedule=public_schedule(self.forum, self.request.user))
 
 
 class SpeakerDetailView(PublishedForumMixin, DetailView):
@@ -112,7 +113,7 @@ class SpeakerDetailView(PublishedForumMixin, DetailView):
 
     def get_queryset(self):
         """People of the forum's agendas with their appearances in this forum loaded."""
-        return selectors.speaker_detail(forum=self.forum)
+        return selectors.speaker_detail(forum=self.forum, schedule=public_schedule(self.forum, self.request.user))
 
 
 class OrganizationListView(PublishedForumMixin, ListView):

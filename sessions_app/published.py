@@ -18,6 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.db.models import Q
+
 from forum.models import Forum, Room
 from sessions_app.models import Session
 from sessions_app.releases import ProgrammeRelease
@@ -53,6 +55,14 @@ class PublicSchedule:
     def version(self) -> int:
         """The number of the release shown, 0 before the first (and for staff's preview, the latest)."""
         return self.release.number if self.release is not None else 0
+
+    def sessions_shown(self, path: str = "") -> Q:
+        """A filter keeping the rows whose session, reached by ``path`` (e.g.
+        ``"agenda_item__session__"`` from a speaker role), this visitor sees: every row
+        unless ``overlays``, else those of the sessions the release holds."""
+        if not self.overlays:
+            return Q()
+        return Q(**{f"{path}guid__in": list(self.release.snapshot)})
 
     def shows(self, session: Session) -> bool:
         """True if ``session`` is in what this visitor sees (always, unless it was added after the release)."""

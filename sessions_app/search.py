@@ -116,15 +116,17 @@ class FilterOptions:
     speakers: list[Person]
 
 
-def programme_filter_options(forum: Forum) -> FilterOptions:
+def programme_filter_options(forum: Forum, schedule: PublicSchedule | None = None) -> FilterOptions:
     """The choices of the programme's filters for ``forum``, in four queries.
 
     Themes (by their order) and rooms (by name) that hold a session of the forum;
     organizations (by name) that organize one of its sessions or are named in a speaker
     role on its agendas; people (by name) who appear in a speaker role on its agendas.
-    Days run from ``forum.start_date`` to ``forum.end_date``.
+    Days run from ``forum.start_date`` to ``forum.end_date``. With ``schedule``
+    (``published``), organizations and people of sessions it does not show are left out.
     """
-    roles = SpeakerRole.objects.filter(agenda_item__session__forum=forum)
+    shown = schedule.sessions_shown("agenda_item__session__") if schedule else Q()
+    roles = SpeakerRole.objects.filter(shown, agenda_item__session__forum=forum)
     days = [forum.start_date + timedelta(days=n) for n in range((forum.end_date - forum.start_date).days + 1)]
     return FilterOptions(
         days=days,

@@ -97,10 +97,11 @@ class ProgrammeView(RegistrationForumMixin, TemplateView):
         ``registration``, ``filter_form``, ``filters`` (``search.ProgrammeFilters``),
         ``match_count`` and ``schedule`` (``published.PublicSchedule``: the sessions are
         shown as released, or to staff as they stand)."""
-        filter_form = ProgrammeFilterForm(self.request.GET, options=search.programme_filter_options(self.forum))
+        schedule = public_schedule(self.forum, self.request.user)
+        options = search.programme_filter_options(self.forum, schedule)
+        filter_form = ProgrammeFilterForm(self.request.GET, options=options)
         filter_form.is_valid()
         filters = filter_form.filters()
-        schedule = public_schedule(self.forum, self.request.user)
         sessions = search.released_programme_search(forum=self.forum, filters=filters, schedule=schedule)
         registration, signups = participant_signups(self.forum, self.request.user)
         taken = registration_selectors.seats_taken(Session.objects.filter(forum=self.forum))

@@ -31,8 +31,8 @@ from sessions_app.tests.support import load_concept_note, page_text
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 
 # Queries per page, whatever the number of rows (see the *_query_count tests).
-SPEAKER_LIST_QUERIES = 3  # forum, count of people (pagination), people with organization and session counts
-SPEAKER_PAGE_QUERIES = 3  # forum, person with organization, appearances with item, session, room, theme
+SPEAKER_LIST_QUERIES = 4  # forum, latest release, count of people (pagination), people with organizations and counts
+SPEAKER_PAGE_QUERIES = 4  # forum, latest release, person with organization, appearances with item, session, room, theme
 ORGANIZATION_LIST_QUERIES = 4  # forum, organizations, their sessions, their people
 FORUM_HOME_QUERIES = 2  # forum with session count and registration settings, host organizations
 SIGNED_IN_QUERIES = 3  # the visitor's session and user, their registration for the forum

@@ -11,12 +11,12 @@ from icalendar import Calendar
 from lxml import etree
 
 from forum.models import Forum, Room
-from forum.tests.factories import ForumFactory, RoomFactory
+from forum.tests.factories import ForumFactory, PersonFactory, RoomFactory
 from registration.tests.factories import RegistrationFactory, RegistrationSettingsFactory
 from sessions_app.models import Session
 from sessions_app.release_services import release_programme
 from sessions_app.services import document_request
-from sessions_app.tests.factories import SessionFactory, quito_time
+from sessions_app.tests.factories import AgendaItemFactory, SessionFactory, SpeakerRoleFactory, quito_time
 from sessions_app.tests.pdf_support import pdf_text
 from sessions_app.tests.support import page_text
 
@@ -257,3 +257,21 @@ def test_control_characters_never_break_the_calendars_or_the_atom_feed(client, e
     text = " ".join(feed.itertext())
     assert "Release note  ]]&gt; &lt;script&gt;alert(1)&lt;/script&gt;" in text  # HTML content, escaped once
     assert b"<script>" not in atom.content
+
+
+def test_people_of_unreleased_sessions_are_not_listed_until_released(client, edited):
+    item = AgendaItemFactory(session=edited.added, start=edited.added.start, end=edited.added.end)
+    secret = SpeakerRoleFactory(agenda_item=item, person=PersonFactory(name="Secret Speaker", slug="secret")).person
+    speakers = url("forum:speaker-list", edited.forum)
+    page = url("forum:speaker-detail", edited.forum, person_slug="secret")
+
+    programme = client.get(url("sessions_app:programme", edited.forum))
+
+    assert "Secret Speaker" not in page_text(client.get(speakers).content)
+    assert client.get(page).status_code == 404
+    assert str(secret.pk) not in dict(programme.context["filter_form"].fields["speaker"].choices)
+    release_programme(forum=edited.forum)
+    assert "Secret Speaker" in page_text(client.get(speakers).content)
+    assert "Late addition" in page_text(client.get(page).content)
+    programme = client.get(url("sessions_app:programme", edited.forum))
+    assert str(secret.pk) in dict(programme.context["filter_form"].fields["speaker"].choices)
