@@ -3,8 +3,10 @@ programme grows.
 
 Run from the project root: ``.venv/bin/python bench/run.py [--sizes 0 50 200]``.
 It creates a throwaway test database (SQLite, or ``DATABASE_URL``'s server), loads the
-Quito 2020 forum, then adds sessions in steps; each added session has a theme, a room,
-two organizers and three agenda items with two speakers each. For every size it prints
+Quito 2020 forum, then adds sessions in steps and releases the programme after each
+step (so the pages read the released schedule, as the public's do); each added session
+has a theme, a room, two organizers and three agenda items with two speakers each. For
+every size it prints
 each page's query count and median response time, and each PDF's median render time,
 with the times as ratios to the first size measured in the same run (the baseline), so
 figures from different machines compare.
@@ -34,6 +36,7 @@ from django.test.utils import CaptureQueriesContext, setup_test_environment  # n
 from forum.tests.factories import RoomFactory  # noqa: E402
 from sessions_app import pdf  # noqa: E402
 from sessions_app.models import Session  # noqa: E402
+from sessions_app.release_services import release_programme  # noqa: E402
 from sessions_app.tests.factories import (  # noqa: E402
     AgendaItemFactory,
     SessionFactory,
@@ -98,12 +101,21 @@ def main() -> None:
 
         forum = Forum.objects.get(slug="quito-2020")
         client = Client()
+        site = f"/en/forums/{forum.slug}"
         pages = {
-            "programme": f"/forums/{forum.slug}/programme/",
-            "session": f"/forums/{forum.slug}/sessions/{SESSION_SLUG}/",
-            "speakers": f"/forums/{forum.slug}/speakers/",
-            "speaker": f"/forums/{forum.slug}/speakers/alfred-woeger/",
-            "organizations": f"/forums/{forum.slug}/organizations/",
+            "programme": f"{site}/programme/",
+            "programme, searched": f"{site}/programme/?q=migration&kind=parallel",
+            "programme (Spanish)": f"/es/forums/{forum.slug}/programme/",
+            "session": f"{site}/sessions/{SESSION_SLUG}/",
+            "speakers": f"{site}/speakers/",
+            "speaker": f"{site}/speakers/alfred-woeger/",
+            "organizations": f"{site}/organizations/",
+            "now and next": f"{site}/now/?at=2020-01-22T14:30",
+            "programme.ics": f"{site}/programme.ics",
+            "schedule.xml": f"{site}/schedule.xml",
+            "schedule.json": f"{site}/schedule.json",
+            "changelog": f"{site}/changelog/",
+            "changelog.atom": f"{site}/changelog.atom",
         }
         baseline: dict[str, float] = {}
         added = 0
@@ -111,6 +123,7 @@ def main() -> None:
         for size in args.sizes:
             add_sessions(forum, size - added, first=added)
             added = size
+            release_programme(forum=forum, note=f"{size} sessions added")  # the public pages read the release
             rows = [(name, *measure_page(client, url, args.repeat)) for name, url in pages.items()]
             session = Session.objects.for_session_page().get(forum=forum, slug=SESSION_SLUG)
             sessions = list(Session.objects.filter(forum=forum).for_session_page().order_by("start"))
