@@ -3,8 +3,10 @@
 ``frab_import_urls(model_admin)`` gives ``ForumAdmin.get_urls`` the page
 ``admin:forum_forum_import_frab``: staff with the permission to add forums upload a
 ``schedule.xml`` or ``schedule.json`` (at most ``MAX_UPLOAD_BYTES``), optionally as a dry
-run; the page shows the import's report, or the file's problems as form errors (and
-then nothing was saved). The import itself is ``sessions_app.frab.importer``.
+run; a forum that exists is changed only when "Update the existing forum" is ticked (a
+dry run shows what an update would change without it). The page shows the import's
+report, or the file's problems as form errors (and then nothing was saved). The import
+itself is ``sessions_app.frab.importer``.
 """
 
 from django import forms
@@ -15,14 +17,15 @@ from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from sessions_app.frab.importer import FrabImportError, ImportReport, frab_schedule_import
+from sessions_app.frab.importer import ForumExistsError, FrabImportError, ImportReport, frab_schedule_import
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 """The largest schedule file accepted by the upload page (10 MB; camp2019's JSON is 0.2 MB)."""
 
 
 class FrabImportForm(forms.Form):
-    """A schedule file (checked for size only: the importer reads it) and a dry-run flag."""
+    """A schedule file (checked for size only: the importer reads it), a dry-run flag and the
+    request to update the forum of the file's acronym when it exists."""
 
     file = forms.FileField(
         label=gettext_lazy("Schedule file"),
@@ -30,6 +33,14 @@ class FrabImportForm(forms.Form):
     )
     dry_run = forms.BooleanField(
         label=gettext_lazy("Only check the file and show the report; save nothing"), required=False
+    )
+    update_existing = forms.BooleanField(
+        label=gettext_lazy("Update the existing forum"),
+        required=False,
+        help_text=gettext_lazy(
+            "Needed when a forum with the file's acronym exists: its title, dates, time zone and the sessions "
+            "the file lists are then changed as the file says."
+        ),
     )
 
     def clean_file(self):
@@ -54,7 +65,17 @@ def frab_import_view(request, model_admin: admin.ModelAdmin) -> TemplateResponse
     report: ImportReport | None = None
     if posted and form.is_valid():
         try:
-            report = frab_schedule_import(data=form.cleaned_data["file"].read(), dry_run=form.cleaned_data["dry_run"])
+            report = frab_schedule_import(
+                data=form.cleaned_data["file"].read(),
+                dry_run=form.cleaned_data["dry_run"],
+                update_existing=form.cleaned_data["update_existing"],
+            )
+        except ForumExistsError as error:
+            message = _(
+                "A forum with this acronym already exists: “%(title)s”. To import into it, tick “Update the "
+                "existing forum” (with “Only check the file” first to see what would change)."
+            )
+            form.add_error("update_existing", message % {"title": error.forum.title})
         except FrabImportError as error:
             for message in error.messages:
                 form.add_error("file", message)

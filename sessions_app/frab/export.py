@@ -31,6 +31,8 @@ Decisions where the format leaves room:
   hour) on which every session starts and ends.
 - ``time_zone_name`` is left out of the JSON when the forum's zone does not match the
   schema's pattern (``Etc/GMT+5``); the offsets in every date still say it.
+- Control characters that XML 1.0 cannot carry (pasted into a title in the admin) are
+  left out of ``schedule.xml`` (``reader.plain_text``); the JSON escapes them.
 """
 
 import json
@@ -48,6 +50,7 @@ from lxml import etree
 
 from forum.models import Forum, Room
 from sessions_app.frab.identifiers import EVENT_TYPES, GUID_NAMESPACE, acronym_for_slug, event_slug
+from sessions_app.frab.reader import plain_text
 from sessions_app.models import AgendaItem, KeyQuestion, Reference, Session, SpeakerRole
 from sessions_app.published import public_schedule
 
@@ -270,9 +273,15 @@ def frab_schedule_json(forum: Forum, *, absolute_url: AbsoluteUrl) -> bytes:
     return json.dumps(frab_schedule(forum, absolute_url=absolute_url), ensure_ascii=False, indent=2).encode()
 
 
+def _xml_safe(value) -> str:
+    """``value`` as text XML 1.0 can carry: without the control characters an organizer may
+    have pasted into a title (``reader.CONTROL_CHARACTERS``; lxml refuses them)."""
+    return plain_text(str(value))
+
+
 def _text(parent: etree._Element, tag: str, value, **attributes) -> etree._Element:
-    element = etree.SubElement(parent, tag, {name: str(v) for name, v in attributes.items()})
-    element.text = "" if value is None else str(value)
+    element = etree.SubElement(parent, tag, {name: _xml_safe(v) for name, v in attributes.items()})
+    element.text = "" if value is None else _xml_safe(value)
     return element
 
 
@@ -294,14 +303,14 @@ def frab_schedule_xml(forum: Forum, *, absolute_url: AbsoluteUrl, schedule_url: 
     _text(head, "url", conference["url"])
     _text(head, "time_zone_name", forum.time_zone)
     for track in conference["tracks"]:
-        etree.SubElement(head, "track", name=track["name"])
+        etree.SubElement(head, "track", name=_xml_safe(track["name"]))
     guids = {room["name"]: room["guid"] for room in conference["rooms"]}
     for day in conference["days"]:
         day_element = etree.SubElement(
             root, "day", index=str(day["index"]), date=day["date"], start=day["day_start"], end=day["day_end"]
         )
         for room_name, events in day["rooms"].items():
-            room_element = etree.SubElement(day_element, "room", name=room_name, guid=guids[room_name])
+            room_element = etree.SubElement(day_element, "room", name=_xml_safe(room_name), guid=guids[room_name])
             for event in events:
                 element = etree.SubElement(room_element, "event", guid=event["guid"], id=str(event["id"]))
                 for tag in ("date", "start", "duration", "room", "slug", "url", "title", "subtitle", "track"):

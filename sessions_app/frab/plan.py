@@ -8,25 +8,34 @@ Rules (``../shared/schemas/schedule.schema.json`` and ``schedule.xml.xsd`` descr
 fields; where real files stray from them the rule says what is accepted):
 
 - The conference ``acronym`` names the forum: its slug is ``identifiers.slug_for_acronym``.
-- Time zone: ``time_zone_name`` when it is an IANA name; otherwise the first UTC offset
-  of the file's dates as a fixed ``Etc/GMT±N`` zone (UTC when the offset is not whole
-  hours, or when there is none). A date without an offset is read in that zone; a
-  date with one is kept as its offset says (a note tells when offsets and
-  ``time_zone_name`` disagree, as in pretalx's democon).
+- Time zone: ``time_zone_name`` when it is an IANA zone (``is_iana_zone``: a name of
+  ``zoneinfo.available_timezones()`` but ``NOT_ZONES``, ``localtime``, ``Factory`` and
+  ``posixrules``, which name no place; "Mars/Olympus" is no name at all). Otherwise
+  (absent or not a zone, with a note) the time zone of the existing forum when there is
+  one; else the first UTC offset of the file's dates as a fixed ``Etc/GMT±N`` zone (UTC
+  when the offset is not whole hours, or when there is none). A date without an offset
+  is read in that zone; a date with one is kept as its offset says (a note tells when
+  offsets and the zone disagree, as in pretalx's democon); times are stored in UTC.
+- Dates and times are ISO 8601 from the years 1900 to 2999 (the forum's own limits),
+  anything else is refused naming the field.
 - Days: ``date`` (else the local date of ``day_start``), ``day_start`` and ``day_end``
   (else local midnight to midnight). The forum runs from the first day's date to the
-  last day's date, or to the last event's start date when an event starts after it
-  (frab days run past midnight); the forum's own rules apply (at most 31 days, years
-  1900–2999).
+  last day's date, widened to the local dates on which events start and end (frab days
+  run past midnight, and a forum's dates hold all its sessions, ``Forum.clean``); the
+  forum's own rules apply (at most 31 days, years 1900–2999): an event ending beyond
+  what a forum starting on the first date can last is refused, naming it.
+- Rooms: a capacity is a whole number of seats up to ``MAX_ROOM_CAPACITY``; larger is
+  refused, a capacity that is not a whole number is ignored with a note.
 - Events: a UUID ``guid`` (derived from the acronym and ``id`` when missing), unique in
   the file; a title; a room (the event's ``room``, else the room it is listed under;
   it must be one of the file's rooms); a start (``date``, else the day's date and
   ``start``, the next calendar day when earlier than the day's start) inside the
   conference's days (first ``day_start`` to last ``day_end``); a positive
-  ``duration`` (``HH:MM`` or ``HH:MM:SS``; ``end`` when there is no duration). Sessions
-  may cross midnight.
+  ``duration`` (``HH:MM`` or ``HH:MM:SS``, minutes and seconds up to 59; ``end`` when
+  there is no duration). Sessions may cross midnight.
 - Persons: ``name`` or ``public_name``; ``guid`` when given (it must be a UUID), else
-  ``identifiers.derived_person_guid``. A person without a name is skipped.
+  ``identifiers.derived_person_guid``. A person without a name is skipped. An event
+  has at most ``MAX_NUMBER`` (999) persons, the most an agenda item numbers.
 """
 
 import re
@@ -34,14 +43,17 @@ import zoneinfo
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from functools import cache
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
+from django.utils.formats import number_format
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from forum.models import Forum, Person, Room
+from forum.models import MAX_FORUM_DAYS, Forum, Person, Room
 from sessions_app.frab.identifiers import (
     derived_guid,
     derived_person_guid,
@@ -49,13 +61,39 @@ from sessions_app.frab.identifiers import (
     session_slug_from_event,
     slug_for_acronym,
 )
-from sessions_app.frab.reader import FrabImportError, RawEvent, RawSchedule
-from sessions_app.models import Session, Theme
+from sessions_app.frab.reader import NAME_LENGTH, FrabImportError, RawEvent, RawSchedule
+from sessions_app.models import MAX_NUMBER, Session, Theme
 
 DURATION = re.compile(r"^(-)?\s*(\d{1,4}):(\d{1,2})(?::(\d{1,2}))?$")
 CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 KINDS = ("forum", "rooms", "days", "themes", "sessions", "people")
 """The kinds of records the import reports on, in the order the report lists them."""
+
+NOT_ZONES = frozenset({"Factory", "localtime", "posixrules"})
+"""Files of the time zone database that are no place's zone: ``Factory`` marks an unset
+zone, ``localtime`` is the server's own zone, ``posixrules`` a template of rules."""
+
+MAX_ROOM_CAPACITY = 100_000
+"""The most seats a room may have (a stadium's); far below PostgreSQL's integer limit."""
+
+EARLIEST = datetime(1899, 12, 31, tzinfo=UTC)
+LATEST = datetime(3000, 1, 2, tzinfo=UTC)
+"""Moments outside these (a day's margin around the forum's years 1900–2999, for every
+UTC offset) are refused: a forum could not hold them, and they could not be shifted to a
+time zone without leaving the years ``datetime`` knows."""
+
+CLEANED_SHOWN = 5
+"""How many of the texts that lost control characters the report names."""
+
+
+@cache
+def _iana_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones()) - NOT_ZONES
+
+
+def is_iana_zone(name: str) -> bool:
+    """True when ``name`` is a zone of the IANA time zone database (``NOT_ZONES`` are not)."""
+    return name in _iana_zones()
 
 
 def _max_length(model, name: str) -> int:
@@ -73,12 +111,14 @@ class PersonPlan:
 
 @dataclass
 class EventPlan:
-    """A session to find (by ``guid``) or create, with its values checked."""
+    """A session to find (by ``guid``) or create, with its values checked; ``given_slug`` is
+    the event's slug as the file gives it, ``slug`` the session slug made of it."""
 
     guid: UUID
     label: str
     title: str
     slug: str
+    given_slug: str
     kind: str
     track: str
     room: str
@@ -92,12 +132,17 @@ class EventPlan:
 @dataclass
 class SchedulePlan:
     """A checked schedule: the forum's values, rooms (name, capacity or None), tracks,
-    events and persons, and the notes and skipped records per kind (``KINDS``)."""
+    events and persons, and the notes and skipped records per kind (``KINDS``).
+
+    ``title_given`` is False when the file has no conference title (``title`` is then the
+    acronym, for a new forum only); ``time_zone`` is the zone the file's times were read in.
+    """
 
     format: str
     version: str
     slug: str
     title: str
+    title_given: bool
     time_zone: str
     start_date: date
     end_date: date
@@ -120,6 +165,20 @@ def _moment(text: str, zone: zoneinfo.ZoneInfo) -> datetime | None:
     return value
 
 
+def _readable(text: str) -> bool:
+    """True when ``text`` is ISO 8601, even a moment ``_moment`` cannot place (year 1 at +14:00)."""
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _in_years(moment: datetime) -> bool:
+    """True when ``moment`` lies within the forum's years (``EARLIEST`` to ``LATEST``)."""
+    return EARLIEST <= moment <= LATEST
+
+
 def _offset_label(offset: timedelta) -> str:
     minutes = int(offset.total_seconds() // 60)
     sign = "+" if minutes >= 0 else "-"
@@ -137,11 +196,17 @@ def _zone_for_offset(offset: timedelta | None) -> str | None:
     return f"Etc/GMT{-hours:+d}"
 
 
+def _last_instant_date(moment: datetime, zone: zoneinfo.ZoneInfo) -> date:
+    """The local date of the instant just before ``moment``: a session ending at midnight ends on the day before."""
+    return (moment - timedelta(microseconds=1)).astimezone(zone).date()
+
+
 class _Planner:
     """Builds a ``SchedulePlan`` from a ``RawSchedule``, collecting every error."""
 
-    def __init__(self, raw: RawSchedule):
+    def __init__(self, raw: RawSchedule, forum_time_zone: str | None):
         self.raw = raw
+        self.forum_time_zone = forum_time_zone
         self.errors: list[str] = []
         self.notes: dict[str, list[str]] = {kind: [] for kind in KINDS}
         self.skipped: dict[str, list[str]] = {kind: [] for kind in KINDS}
@@ -169,13 +234,29 @@ class _Planner:
         persons: dict[UUID, PersonPlan] = {}
         events = self.events(days, zone, {name.casefold(): name for name, _capacity in rooms}, persons)
         self.ignored_notes()
-        dates = sorted({day for day, _start, _end in days.values()})
-        if not dates:
-            dates = self.conference_dates(zone)
-        start_date, end_date = dates[0], max([dates[-1], *(e.start.astimezone(zone).date() for e in events)])
-        if end_date > dates[-1]:
-            message = _("The forum's last date is %(date)s, when the last event starts (after the last day's date).")
-            self.notes["days"].append(message % {"date": end_date.isoformat()})
+        self.cleaned_note()
+        day_dates = sorted({day for day, _start, _end in days.values()})
+        if not day_dates and raw.days:
+            raise FrabImportError(self.errors)  # every day was refused, with its reason
+        if not day_dates:
+            day_dates = self.conference_dates(zone)
+        start_date = min([day_dates[0], *(event.start.astimezone(zone).date() for event in events)])
+        events = self.reachable(events, start_date, zone)
+        end_date = max([day_dates[-1], *(_last_instant_date(event.end, zone) for event in events)])
+        if (start_date, end_date) != (day_dates[0], day_dates[-1]):
+            message = _(
+                "The forum runs from %(first)s to %(last)s, to hold every event (the file's days run from "
+                "%(first_day)s to %(last_day)s)."
+            )
+            self.notes["days"].append(
+                message
+                % {
+                    "first": start_date.isoformat(),
+                    "last": end_date.isoformat(),
+                    "first_day": day_dates[0].isoformat(),
+                    "last_day": day_dates[-1].isoformat(),
+                }
+            )
         self.check_forum(title, slug, start_date, end_date, zone_name)
         if self.errors:
             raise FrabImportError(self.errors)
@@ -186,6 +267,7 @@ class _Planner:
             version=raw.version,
             slug=slug,
             title=title,
+            title_given=bool(raw.conference["title"]),
             time_zone=zone_name,
             start_date=start_date,
             end_date=end_date,
@@ -196,6 +278,31 @@ class _Planner:
             notes=self.notes,
             skipped=self.skipped,
         )
+
+    def reachable(self, events: list[EventPlan], start_date: date, zone) -> list[EventPlan]:
+        """``events`` without those ending after the last date a forum starting on
+        ``start_date`` may have (``MAX_FORUM_DAYS``, the year 2999), each refused by name."""
+        last = min(start_date + timedelta(days=MAX_FORUM_DAYS - 1), date(2999, 12, 31))
+        kept = []
+        for event in events:
+            if _last_instant_date(event.end, zone) <= last:
+                kept.append(event)
+                continue
+            problem = _(
+                "it ends at %(end)s, after %(last)s, the last day a forum starting on %(first)s can have "
+                "(at most %(days)s days, before the year 3000)."
+            )
+            self.event_error(
+                event.label,
+                problem
+                % {
+                    "end": event.end.astimezone(zone).isoformat(),
+                    "last": last.isoformat(),
+                    "first": start_date.isoformat(),
+                    "days": MAX_FORUM_DAYS,
+                },
+            )
+        return kept
 
     def events(self, days, zone, known_rooms: dict[str, str], persons: dict[UUID, PersonPlan]) -> list[EventPlan]:
         """The file's events checked (``event``), each guid once; fills ``persons``."""
@@ -237,6 +344,18 @@ class _Planner:
         self.notes[kind].append(message % {"text": text[:40], "limit": limit})
         return text[:limit]
 
+    def moment(self, text: str, zone: zoneinfo.ZoneInfo, unreadable: str, out_of_range: str) -> datetime | None:
+        """``text`` read by ``_moment``; None, after recording the error ``unreadable`` or
+        ``out_of_range`` (messages ready to print), when it is not a date and time or lies
+        outside the forum's years."""
+        value = _moment(text, zone)
+        if value is None and not _readable(text):
+            self.errors.append(unreadable)
+        elif value is None or not _in_years(value):
+            self.errors.append(out_of_range)
+            value = None
+        return value
+
     def offsets(self) -> list[timedelta]:
         """The UTC offsets written in the days' starts and the events' dates, in file order."""
         offsets = []
@@ -251,9 +370,17 @@ class _Planner:
 
     def time_zone(self) -> str:
         name = self.raw.conference["time_zone_name"]
-        if name and name in zoneinfo.available_timezones():
+        if name and is_iana_zone(name):
             self.check_offsets(zoneinfo.ZoneInfo(name), name)
             return name
+        if self.forum_time_zone:
+            if name:
+                message = _("“%(name)s” is not an IANA time zone: the forum keeps its time zone %(zone)s.")
+            else:
+                message = _("The file gives no time zone name: the forum keeps its time zone %(zone)s.")
+            self.notes["forum"].append(message % {"name": name, "zone": self.forum_time_zone})
+            self.check_offsets(zoneinfo.ZoneInfo(self.forum_time_zone), self.forum_time_zone)
+            return self.forum_time_zone
         offsets = self.offsets()
         offset = offsets[0] if offsets else None
         derived = _zone_for_offset(offset)
@@ -280,7 +407,7 @@ class _Planner:
     def check_offsets(self, zone: zoneinfo.ZoneInfo, name: str) -> None:
         for text in [event.values["date"] for event in self.raw.events]:
             moment = _moment(text, zone) if text else None
-            if moment is not None and moment.utcoffset() != moment.astimezone(zone).utcoffset():
+            if moment is not None and _in_years(moment) and moment.utcoffset() != moment.astimezone(zone).utcoffset():
                 message = _(
                     "The dates carry the UTC offset %(offset)s, which is not %(zone)s's: each time is kept as "
                     "its offset says and shown in %(zone)s."
@@ -290,13 +417,22 @@ class _Planner:
 
     def days(self, zone: zoneinfo.ZoneInfo) -> dict[int, tuple[date, datetime, datetime]]:
         days = {}
+        unreadable = _("Day %(position)s: the %(field)s “%(value)s” is not a date and time (ISO 8601).")
+        out_of_range = _("Day %(position)s: the %(field)s “%(value)s” is outside the years 1900 to 2999.")
         for day in self.raw.days:
-            start = _moment(day.start, zone) if day.start else None
-            end = _moment(day.end, zone) if day.end else None
-            for text, value, name in ((day.start, start, "day_start"), (day.end, end, "day_end")):
-                if text and value is None:
-                    message = _("Day %(position)s: the %(field)s “%(value)s” is not a date and time (ISO 8601).")
-                    self.errors.append(message % {"position": day.position, "field": name, "value": text})
+            start, end = (
+                self.moment(
+                    text,
+                    zone,
+                    unreadable % {"position": day.position, "field": name, "value": text},
+                    out_of_range % {"position": day.position, "field": name, "value": text},
+                )
+                if text
+                else None
+                for text, name in ((day.start, "day_start"), (day.end, "day_end"))
+            )
+            if (day.start and start is None) or (day.end and end is None):
+                continue
             try:
                 local_date = (
                     date.fromisoformat(day.date) if day.date else (start.astimezone(zone).date() if start else None)
@@ -308,6 +444,10 @@ class _Planner:
             if local_date is None:
                 self.errors.append(_("Day %(position)s has no date.") % {"position": day.position})
                 continue
+            if not 1900 <= local_date.year <= 2999:
+                message = out_of_range % {"position": day.position, "field": "date", "value": local_date.isoformat()}
+                self.errors.append(message)
+                continue
             start = start or datetime.combine(local_date, time.min, tzinfo=zone)
             end = end or datetime.combine(local_date + timedelta(days=1), time.min, tzinfo=zone)
             if end <= start:
@@ -318,13 +458,35 @@ class _Planner:
 
     def conference_dates(self, zone: zoneinfo.ZoneInfo) -> list[date]:
         dates = []
+        unreadable = _("The conference's %(field)s “%(value)s” is not a date and time (ISO 8601).")
+        out_of_range = _("The conference's %(field)s “%(value)s” is outside the years 1900 to 2999.")
         for name in ("start", "end"):
-            moment = _moment(self.raw.conference[name], zone) if self.raw.conference[name] else None
+            text = self.raw.conference[name]
+            values = {"field": name, "value": text}
+            moment = self.moment(text, zone, unreadable % values, out_of_range % values) if text else None
             if moment is not None:
                 dates.append(moment.astimezone(zone).date())
         if not dates:
             raise FrabImportError(self.errors + [_("The conference has no days and no start date.")])
         return sorted(dates)
+
+    def capacity(self, room: str, text: str) -> int | None:
+        """The seats of ``room`` given as ``text``: None (with a note) when it is not a whole
+        number of seats; an error above ``MAX_ROOM_CAPACITY``."""
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            value = None
+        if value is None or not value.is_finite() or value < 0 or value != value.to_integral_value():
+            message = _("Room “%(room)s”: the capacity “%(value)s” is not a number of seats and was ignored.")
+            self.notes["rooms"].append(message % {"room": room, "value": text[:NAME_LENGTH]})
+            return None
+        if value > MAX_ROOM_CAPACITY:
+            message = _("Room “%(room)s”: the capacity %(value)s is more than the %(limit)s seats a room may have.")
+            limit = number_format(MAX_ROOM_CAPACITY, force_grouping=True)
+            self.errors.append(message % {"room": room, "value": text[:NAME_LENGTH], "limit": limit})
+            return None
+        return int(value)
 
     def rooms(self) -> list[tuple[str, int | None]]:
         rooms: dict[str, tuple[str, int | None]] = {}
@@ -335,16 +497,7 @@ class _Planner:
                     self.skipped["rooms"].append(_("A room without a name in the conference's list of rooms."))
                 continue
             name = self.truncated(room.name, limit, "rooms")
-            capacity = None
-            if room.capacity:
-                try:
-                    capacity = int(float(room.capacity))
-                except ValueError:
-                    capacity = -1
-                if capacity < 0:
-                    message = _("Room “%(room)s”: the capacity “%(value)s” is not a number of seats and was ignored.")
-                    self.notes["rooms"].append(message % {"room": name, "value": room.capacity})
-                    capacity = None
+            capacity = self.capacity(name, room.capacity) if room.capacity else None
             known = rooms.get(name.casefold())
             if known is None:
                 rooms[name.casefold()] = (name, capacity)
@@ -403,23 +556,33 @@ class _Planner:
             label=label,
             title=title,
             slug=self.event_slug(label, values, title, guid),
+            given_slug=values["slug"],
             kind=kind_for_type(values["type"]),
             track=values["track"][: _max_length(Theme, "title")],
             room=known_rooms[room[: _max_length(Room, "name")].casefold()],
-            start=start,
-            end=start + length,
+            start=start.astimezone(UTC),  # as stored: PostgreSQL refuses offsets past ±15:59 ("+23:59")
+            end=(start + length).astimezone(UTC),
             objective=values["abstract"],
             context=values["description"],
             persons=person_guids,
         )
 
+    def event_moment(self, label: str, name: str, text: str, zone: zoneinfo.ZoneInfo) -> datetime | None:
+        """The event's ``date`` or ``end`` (``name``) read by ``moment``, its errors naming the event."""
+        unreadable = {
+            "date": _("the date “%(value)s” is not a date and time (ISO 8601)."),
+            "end": _("the end “%(value)s” is not a date and time (ISO 8601)."),
+        }[name]
+        out_of_range = _("the %(field)s “%(value)s” is outside the years 1900 to 2999.")
+        problems = [
+            _("Event %(event)s: %(problem)s") % {"event": label, "problem": problem % {"field": name, "value": text}}
+            for problem in (unreadable, out_of_range)
+        ]
+        return self.moment(text, zone, *problems)
+
     def event_start(self, label, values, day, zone) -> datetime | None:
         if values["date"]:
-            start = _moment(values["date"], zone)
-            if start is None:
-                problem = _("the date “%(value)s” is not a date and time (ISO 8601).")
-                self.event_error(label, problem % {"value": values["date"]})
-            return start
+            return self.event_moment(label, "date", values["date"], zone)
         clock = CLOCK.match(values["start"])
         if not clock:
             if values["start"]:
@@ -438,11 +601,8 @@ class _Planner:
     def event_length(self, label, values, start, zone) -> timedelta | None:
         text = values["duration"]
         if not text and values["end"]:
-            end = _moment(values["end"], zone)
+            end = self.event_moment(label, "end", values["end"], zone)
             if end is None:
-                self.event_error(
-                    label, _("the end “%(value)s” is not a date and time (ISO 8601).") % {"value": values["end"]}
-                )
                 return None
             length = end - start if start is not None else timedelta(minutes=1)
         elif not text:
@@ -455,6 +615,10 @@ class _Planner:
                 self.event_error(label, problem % {"value": text})
                 return None
             sign, hours, minutes, seconds = match.groups()
+            if int(minutes) > 59 or int(seconds or 0) > 59:
+                problem = _("the duration “%(value)s” has more than 59 minutes or seconds (write 01:30, not 00:90).")
+                self.event_error(label, problem % {"value": text})
+                return None
             length = timedelta(hours=int(hours), minutes=int(minutes), seconds=int(seconds or 0))
             if sign:
                 self.event_error(label, _("the duration “%(value)s” is negative.") % {"value": text})
@@ -470,6 +634,10 @@ class _Planner:
     def event_persons(self, label, event: RawEvent, persons: dict[UUID, PersonPlan]) -> list[UUID]:
         guids: list[UUID] = []
         acronym = self.raw.conference["acronym"]
+        if len(event.persons) > MAX_NUMBER:
+            problem = _("it lists %(count)s persons; a session's agenda item holds at most %(limit)s.")
+            self.event_error(label, problem % {"count": len(event.persons), "limit": MAX_NUMBER})
+            return guids
         for person in event.persons:
             if not person.name:
                 message = _("Event %(event)s: a person without a name (id “%(id)s”) was skipped.")
@@ -534,10 +702,27 @@ class _Planner:
             message = _("The conference's “%(field)s” was ignored (forums here have no such field).")
             self.notes["forum"].append(message % {"field": key})
 
+    def cleaned_note(self) -> None:
+        """A note naming the first ``CLEANED_SHOWN`` texts that lost control characters."""
+        cleaned = list(dict.fromkeys(self.raw.cleaned))
+        if not cleaned:
+            return
+        message = ngettext(
+            "Invisible control characters (other than tabs and line breaks) were removed from %(count)s text: "
+            "%(texts)s.",
+            "Invisible control characters (other than tabs and line breaks) were removed from %(count)s texts: "
+            "%(texts)s.",
+            len(cleaned),
+        )
+        shown = "; ".join(cleaned[:CLEANED_SHOWN])
+        if len(cleaned) > CLEANED_SHOWN:
+            shown += "; " + _("and %(count)s more") % {"count": len(cleaned) - CLEANED_SHOWN}
+        self.notes["forum"].append(message % {"count": len(cleaned), "texts": shown})
+
     def check_forum(self, title: str, slug: str, start_date: date, end_date: date, zone_name: str) -> None:
         """The forum's own rules on the dates (years 1900–2999, end not before start, at most
-        ``MAX_FORUM_DAYS``), checked on an unsaved copy so that sessions are not compared:
-        imported sessions may run past the last day's midnight."""
+        ``MAX_FORUM_DAYS``), checked on an unsaved copy so that sessions are not compared
+        (the importer checks the saved forum with them)."""
         candidate = Forum(
             edition=1,
             title=title,
@@ -559,13 +744,17 @@ class _Planner:
                     )
 
 
-def plan_schedule(raw: RawSchedule) -> SchedulePlan:
+def plan_schedule(raw: RawSchedule, *, forum_time_zone: str | None = None) -> SchedulePlan:
     """Check ``raw`` and return what the import writes (``SchedulePlan``).
 
-    Pure: no database query. Raises ``FrabImportError`` listing every problem found:
-    no acronym, unreadable dates or times, an event without a room or in a room the file
-    does not name, a duplicate or malformed guid, a duration that is not positive, an
-    event outside the conference's days, days the forum could not hold. See the module
-    docstring for the rules.
+    ``forum_time_zone`` is the zone of the existing forum the file updates, if any: it is
+    kept when the file names no IANA zone. Pure: no database query. Raises
+    ``FrabImportError`` listing every problem found: no acronym, unreadable dates or
+    times or ones outside the years 1900–2999, an event without a room or in a room the
+    file does not name, a duplicate or malformed guid, a duration that is not positive or
+    not HH:MM, an event outside the conference's days or ending beyond what a forum may
+    last, an event with more than 999 persons, a room with more than
+    ``MAX_ROOM_CAPACITY`` seats, days the forum could not hold. See the module docstring
+    for the rules.
     """
-    return _Planner(raw).plan()
+    return _Planner(raw, forum_time_zone).plan()

@@ -25,6 +25,8 @@ from sessions_app.models import AgendaItem, Session, SpeakerRole, Theme
 DATA = Path(__file__).parent / "data"
 SMALL_JSON = DATA / "frab-small.schedule.json"
 SMALL_XML = DATA / "frab-small.schedule.xml"
+TINY_GUID = uuid.UUID("8bdf851e-5715-494c-b81c-52b7af46723a")
+"""The guid of the one event of ``tiny_schedule``."""
 
 
 def shared_dir() -> Path:
@@ -80,6 +82,54 @@ def xml_schema_errors(body: bytes) -> list[str]:
     return [f"line {error.line}: {error.message}" for error in schema.error_log]
 
 
+def small_schedule() -> dict:
+    """``data/frab-small.schedule.json`` as a document to change in a test."""
+    return json.loads(SMALL_JSON.read_text(encoding="utf-8"))
+
+
+def tiny_schedule() -> dict:
+    """A schedule.json document to break in a test: conference ``tiny_2021`` (“Tiny”), one day
+    (1 May 2021, 08:00 to 20:00 in Berlin), one room (“Hall A”) and one event (``TINY_GUID``,
+    “Talk one”, 10:00 for an hour, track “Track”) with one speaker."""
+    event = {
+        "guid": str(TINY_GUID),
+        "id": 1,
+        "date": "2021-05-01T10:00:00+02:00",
+        "start": "10:00",
+        "duration": "01:00",
+        "room": "Hall A",
+        "slug": "talk-one",
+        "title": "Talk one",
+        "track": "Track",
+        "type": "lecture",
+        "abstract": "Abstract.",
+        "description": "Description.",
+        "persons": [{"guid": "35209209-f4e3-4ba8-85b3-8635ed421bfb", "name": "Alice Example"}],
+    }
+    day = {
+        "index": 1,
+        "date": "2021-05-01",
+        "day_start": "2021-05-01T08:00:00+02:00",
+        "day_end": "2021-05-01T20:00:00+02:00",
+        "rooms": {"Hall A": [event]},
+    }
+    conference = {
+        "acronym": "tiny_2021",
+        "title": "Tiny",
+        "start": "2021-05-01",
+        "end": "2021-05-01",
+        "time_zone_name": "Europe/Berlin",
+        "rooms": [{"name": "Hall A"}],
+        "days": [day],
+    }
+    return {"schedule": {"version": "1", "conference": conference}}
+
+
+def as_bytes(document: dict) -> bytes:
+    """A schedule.json document as the UTF-8 bytes of a file."""
+    return json.dumps(document, ensure_ascii=False).encode()
+
+
 def table_counts() -> dict[str, int]:
     """Rows of every table an import writes."""
     return {
@@ -98,7 +148,24 @@ def stored_programme() -> dict:
             (str(guid), *rest)
             for guid, *rest in Session.objects.values_list("guid", "title", "slug", "start", "end", "room__name")
         ),
-        "people": sorted((str(guid), name) for guid, name in Person.objects.values_list("guid", "name")),
+        "people": sorted((str(guid), *rest) for guid, *rest in Person.objects.values_list("guid", "name", "bio")),
+        "texts": stored_texts(),
+    }
+
+
+def stored_texts() -> dict:
+    """Every language's column of the texts an import may write (forums, themes, sessions,
+    agenda items), to tell which language an import wrote in."""
+    return {
+        "forums": sorted(Forum.objects.values_list("slug", "title_en", "title_es")),
+        "themes": sorted(Theme.objects.values_list("forum__slug", "title_en", "title_es"), key=str),
+        "sessions": sorted(
+            Session.objects.values_list(
+                "slug", "title_en", "title_es", "objective_en", "objective_es", "context_en", "context_es"
+            ),
+            key=str,
+        ),
+        "agenda": sorted(AgendaItem.objects.values_list("session__slug", "order", "title_en", "title_es"), key=str),
     }
 
 

@@ -157,6 +157,20 @@ def test_schedule_xml_validates_against_the_xsd(client, request, forum_fixture):
     assert xml_schema_errors(body) == []
 
 
+def test_schedule_xml_leaves_out_control_characters_pasted_into_texts(client, programme):
+    programme.sessions.filter(slug="trabajo").update(title_en="Trabajo\x01 decente", objective_en="Uno\x0b dos")
+    programme.rooms.filter(name="Auditorio").update(name="Audi\x7ftorio")
+
+    response = client.get(schedule_xml_url(programme))
+
+    assert response.status_code == 200
+    root = etree.fromstring(response.content)
+    event = next(event for event in root.iter("event") if event.findtext("title") == "Trabajo decente")
+    assert (event.findtext("abstract"), event.findtext("room")) == ("Uno dos", "Auditorio")
+    assert "Auditorio" in [room.get("name") for room in root.iter("room")]
+    assert xml_schema_errors(response.content) == []
+
+
 # What the files say.
 
 

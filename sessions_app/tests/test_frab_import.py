@@ -13,24 +13,30 @@ from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils import translation
 
-from forum.models import Forum, Person
+from forum.models import Forum, Person, Room
 from forum.tests.factories import ForumFactory, UserFactory
 from sessions_app.frab import admin_views
 from sessions_app.frab.export import frab_schedule, frab_schedule_json, frab_schedule_xml
 from sessions_app.frab.identifiers import kind_for_type
-from sessions_app.frab.importer import FrabImportError, ImportReport, frab_schedule_import
+from sessions_app.frab.importer import ForumExistsError, FrabImportError, ImportReport, frab_schedule_import
 from sessions_app.models import AgendaItem, Session, SpeakerRole
 from sessions_app.tests.factories import SessionFactory
 from sessions_app.tests.frab_support import (
     SMALL_JSON,
     SMALL_XML,
+    as_bytes,
     events,
     json_schema_errors,
     shared_file,
+    small_schedule,
     stored_programme,
+    stored_texts,
+    tiny_schedule,
     without_event_ids,
 )
+from sessions_app.tests.support import page_text
 
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 
@@ -44,14 +50,6 @@ REAL_FILES = {
 
 def absolute_url(path: str) -> str:
     return "https://forum.example.org" + path
-
-
-def small_schedule() -> dict:
-    return json.loads(SMALL_JSON.read_text(encoding="utf-8"))
-
-
-def as_bytes(document: dict) -> bytes:
-    return json.dumps(document, ensure_ascii=False).encode()
 
 
 def small_event(document: dict, number: int) -> dict:
@@ -169,7 +167,7 @@ def test_json_and_xml_twins_describe_the_same_schedule():
     frab_schedule_import(data=small_data("json"))
     before = stored_programme()
 
-    report = frab_schedule_import(data=small_data("xml"))
+    report = frab_schedule_import(data=small_data("xml"), update_existing=True)
 
     assert_nothing_changed(report)
     assert stored_programme() == before
@@ -180,7 +178,7 @@ def test_second_import_of_the_same_file_creates_nothing_and_reports_everything_u
     frab_schedule_import(data=small_data(kind))
     before = stored_programme()
 
-    report = frab_schedule_import(data=small_data(kind))
+    report = frab_schedule_import(data=small_data(kind), update_existing=True)
 
     assert_nothing_changed(report)
     assert {kind_.kind: len(kind_.unchanged) for kind_ in report.kinds} == {
@@ -207,7 +205,7 @@ def test_changed_file_updates_what_changed_and_leaves_unlisted_sessions():
     sala = document["schedule"]["conference"]["days"][1]["rooms"]["Sala Andrés Bello"]
     sala.remove(small_event(document, 4))
 
-    report = frab_schedule_import(data=as_bytes(document))
+    report = frab_schedule_import(data=as_bytes(document), update_existing=True)
 
     sessions = {session.guid: session for session in Session.objects.all()}
     assert Forum.objects.get(slug="ciudades-2021").title == "Foro de Alcaldes 2021"
@@ -232,7 +230,7 @@ def test_a_cancelled_session_listed_again_is_reinstated():
     frab_schedule_import(data=small_data("json"))
     Session.objects.filter(guid=GUID[1]).update(is_cancelled=True)
 
-    report = frab_schedule_import(data=small_data("json"))
+    report = frab_schedule_import(data=small_data("json"), update_existing=True)
 
     assert not Session.objects.get(guid=GUID[1]).is_cancelled
     assert report.sessions.updated == ["Apertura: bienvenida de la alcaldía (2021-10-30 10:00): is_cancelled"]
@@ -254,8 +252,12 @@ def test_small_schedule_round_trips_through_the_export():
     exported = frab_schedule(forum, absolute_url=absolute_url)
     before = stored_programme()
 
-    assert_nothing_changed(frab_schedule_import(data=frab_schedule_json(forum, absolute_url=absolute_url)))
-    assert_nothing_changed(frab_schedule_import(data=frab_schedule_xml(forum, absolute_url=absolute_url)))
+    assert_nothing_changed(
+        frab_schedule_import(data=frab_schedule_json(forum, absolute_url=absolute_url), update_existing=True)
+    )
+    assert_nothing_changed(
+        frab_schedule_import(data=frab_schedule_xml(forum, absolute_url=absolute_url), update_existing=True)
+    )
     assert stored_programme() == before
 
     forum.delete()
@@ -275,7 +277,13 @@ def test_export_import_export_of_the_quito_seed_gives_the_same_schedule(quito_fo
     again = frab_schedule(Forum.objects.get(slug="quito-2020"), absolute_url=absolute_url)
     assert without_event_ids(again) == without_event_ids(exported)
     assert len(persons) == len(report.people.unchanged) > 5  # the seed's people, found again by guid
-    assert report.rooms.created == ["Room to be announced"]
+    # the export's placeholder of sessions without a room is no room
+    assert report.rooms.created == []
+    assert (
+        "“Room to be announced” is how this site lists sessions without a room: no room was created, its "
+        "events have none." in report.rooms.notes
+    )
+    assert not Session.objects.filter(room__isnull=False).exists()
 
 
 def test_xml_export_import_export_gives_the_same_schedule(quito_forum):
@@ -287,6 +295,171 @@ def test_xml_export_import_export_gives_the_same_schedule(quito_forum):
 
     again = frab_schedule(Forum.objects.get(slug="quito-2020"), absolute_url=absolute_url)
     assert without_event_ids(again) == without_event_ids(exported)
+
+
+# An existing forum: changed only on request, kept valid, and our own export changes nothing.
+
+QUITO_TITLE = "6th Mayoral Forum on Human Mobility, Migration, and Development"
+EXISTS = f"A forum with this acronym already exists: “{QUITO_TITLE}”."
+
+
+def quito_export(forum, **conference) -> dict:
+    """The Quito forum's schedule.json with ``conference`` values changed."""
+    document = frab_schedule(forum, absolute_url=absolute_url)
+    document["schedule"]["conference"].update(conference)
+    return document
+
+
+@pytest.mark.parametrize("acronym", ["quito_2020", "QUITO-2020"])
+def test_a_file_naming_an_existing_forum_is_refused_without_the_request_to_update_it(quito_forum, acronym):
+    document = small_schedule()
+    document["schedule"]["conference"]["acronym"] = acronym
+    before = stored_programme()
+
+    with pytest.raises(ForumExistsError) as raised:
+        frab_schedule_import(data=as_bytes(document))
+
+    assert raised.value.messages == [f"{EXISTS} To import into it, ask for an update of the existing forum."]
+    assert stored_programme() == before
+
+
+def test_a_dry_run_on_an_existing_forum_says_what_an_update_would_change(quito_forum):
+    document = quito_export(quito_forum, title="Mayoral Forum 2020", time_zone_name="America/Bogota")
+    before = stored_programme()
+
+    report = frab_schedule_import(data=as_bytes(document), dry_run=True)
+
+    assert (report.existing_forum, report.needs_update_request) == (True, True)
+    assert report.forum.updated == ["Mayoral Forum 2020 (quito-2020): title, time_zone"]
+    assert stored_programme() == before
+
+
+def test_update_changes_a_published_forum_title_and_time_zone_and_keeps_it_valid(quito_forum):
+    document = quito_export(quito_forum, title="Mayoral Forum 2020", time_zone_name="America/Bogota")
+
+    report = frab_schedule_import(data=as_bytes(document), update_existing=True)
+
+    forum = Forum.objects.get(slug="quito-2020")
+    assert (forum.title_en, forum.time_zone, forum.is_published) == ("Mayoral Forum 2020", "America/Bogota", True)
+    assert report.forum.updated == ["Mayoral Forum 2020 (quito-2020): title, time_zone"]
+    forum.full_clean()
+
+
+def test_update_keeps_the_days_of_sessions_the_file_does_not_list():
+    frab_schedule_import(data=small_data("json"))
+    Forum.objects.filter(slug="ciudades-2021").update(city="Madrid", country="Spain")
+    document = small_schedule()
+    conference = document["schedule"]["conference"]
+    conference["days"] = conference["days"][1:]  # 31 October only: the sessions of the 30th are not listed
+    conference["start"] = "2021-10-31"
+    before = {session.guid: session.start for session in Session.objects.all()}
+
+    report = frab_schedule_import(data=as_bytes(document), update_existing=True)
+
+    forum = Forum.objects.get(slug="ciudades-2021")
+    assert (forum.start_date, forum.end_date) == (date(2021, 10, 30), date(2021, 10, 31))
+    assert report.days.notes == [
+        "The forum runs from 2021-10-30 to 2021-10-31, beyond the file's days, to keep its sessions that the file "
+        "does not list."
+    ]
+    assert {session.guid: session.start for session in Session.objects.all()} == before
+    forum.full_clean()
+
+
+def test_update_that_would_stretch_the_forum_beyond_31_days_is_refused():
+    frab_schedule_import(data=small_data("json"))
+    document = tiny_schedule()
+    document["schedule"]["conference"]["acronym"] = "ciudades_2021"
+    for day in document["schedule"]["conference"]["days"]:  # the same day in December, the old sessions unlisted
+        day.update(date="2021-12-20", day_start="2021-12-20T08:00:00+01:00", day_end="2021-12-20T20:00:00+01:00")
+        day["rooms"]["Hall A"][0]["date"] = "2021-12-20T10:00:00+01:00"
+    before = stored_programme()
+
+    with pytest.raises(FrabImportError) as raised:
+        frab_schedule_import(data=as_bytes(document), update_existing=True)
+
+    assert raised.value.messages == [
+        "The forum “Foro de Alcaldes — Ciudades 2021” would not be valid after this import: A forum lasts at "
+        "most 31 days."
+    ]
+    assert stored_programme() == before
+
+
+def give_spanish_texts(forum, session) -> None:
+    """Spanish texts for the Quito forum, its theme and its session, as an organizer writes them."""
+    Forum.objects.filter(pk=forum.pk).update(title_es="6.º Foro de Alcaldes sobre Movilidad Humana")
+    forum.themes.update(title_es="Respuestas de las ciudades")
+    Session.objects.filter(pk=session.pk).update(
+        title_es="Fortalecer alianzas para la respuesta local a la inmigración",
+        objective_es="Analizar las alianzas.",
+        methodology_es="Panel y debate.",
+    )
+
+
+def session_pages(client, session) -> dict[str, str]:
+    """The text of the session's page in each language."""
+    pages = {}
+    for language in ("en", "es"):
+        with translation.override(language):
+            url = reverse(
+                "sessions_app:session-detail", kwargs={"forum_slug": session.forum.slug, "session_slug": session.slug}
+            )
+        pages[language] = page_text(client.get(url).content)
+    return pages
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+@pytest.mark.parametrize("url_name", ["schedule:schedule-json", "schedule:schedule-xml"])
+def test_reimporting_our_own_export_changes_nothing(client, quito_forum, quito_session, language, url_name):
+    give_spanish_texts(quito_forum, quito_session)
+    pages = session_pages(client, quito_session)
+    with translation.override(language):
+        body = client.get(reverse(url_name, kwargs={"forum_slug": quito_forum.slug})).content
+    before = stored_programme()
+
+    report = frab_schedule_import(data=body, update_existing=True)
+
+    assert_nothing_changed(report)
+    assert [len(kind.unchanged) for kind in report.kinds] == [1, 0, 1, 1, 1, 10]
+    placeholder = {"en": "Room to be announced", "es": "Sala por confirmar"}[language]
+    assert (
+        f"“{placeholder}” is how this site lists sessions without a room: no room was created, its events have none."
+    ) in report.rooms.notes
+    assert not Room.objects.exists()
+    assert stored_programme() == before  # the English fields hold no Spanish, the context is the context
+    assert session_pages(client, quito_session) == pages
+
+
+def test_import_writes_the_default_content_language_whatever_language_is_active(settings):
+    settings.LANGUAGE_CODE = "es"
+    translation.activate("es")
+
+    frab_schedule_import(data=small_data("json"))
+
+    assert stored_texts()["forums"] == [("ciudades-2021", "Foro de Alcaldes — Ciudades 2021", None)]
+    session = Session.objects.get(guid=GUID[2])
+    assert (session.title_en, session.title_es) == ("Taller: integración socioeconómica", None)
+    assert (session.objective_es, session.context_es) == (None, None)
+    assert [title_es for *_rest, title_es in stored_texts()["themes"]] == [None, None]
+    assert AgendaItem.objects.get(session=session).title_en == "Taller: integración socioeconómica"
+
+
+def test_a_person_of_another_forum_is_linked_as_they_are(quito_session):
+    speaker = Person.objects.filter(speaker_roles__agenda_item__session=quito_session).distinct().first()
+    name, bio = speaker.name, speaker.bio
+    document = small_schedule()
+    small_event(document, 1)["persons"] = [{"guid": str(speaker.guid), "name": "Someone Else", "biography": "New."}]
+
+    report = frab_schedule_import(data=as_bytes(document))
+
+    speaker.refresh_from_db()
+    assert (speaker.name, speaker.bio) == (name, bio)
+    assert speaker_guids(Session.objects.get(guid=GUID[1])) == [speaker.guid]
+    assert report.people.notes == [
+        f"{name} also appears in the programme of “{QUITO_TITLE}”: linked as they are, without the file's changes "
+        "to their name or biography."
+    ]
+    assert name in report.people.unchanged
 
 
 # The real exports in ../shared/schedules.
@@ -327,8 +500,12 @@ def test_real_export_round_trips(name):
     exported = frab_schedule(forum, absolute_url=absolute_url)
     before = stored_programme()
 
-    assert_nothing_changed(frab_schedule_import(data=frab_schedule_json(forum, absolute_url=absolute_url)))
-    assert_nothing_changed(frab_schedule_import(data=frab_schedule_xml(forum, absolute_url=absolute_url)))
+    assert_nothing_changed(
+        frab_schedule_import(data=frab_schedule_json(forum, absolute_url=absolute_url), update_existing=True)
+    )
+    assert_nothing_changed(
+        frab_schedule_import(data=frab_schedule_xml(forum, absolute_url=absolute_url), update_existing=True)
+    )
     assert stored_programme() == before
 
     forum.delete()
@@ -443,7 +620,7 @@ def test_broken_schedule_is_refused_with_a_clear_message_and_nothing_changes(cas
     before = stored_programme()
 
     with pytest.raises(FrabImportError) as raised:
-        frab_schedule_import(data=as_bytes(document))
+        frab_schedule_import(data=as_bytes(document), update_existing=True)
 
     assert raised.value.messages == messages
     assert stored_programme() == before
@@ -545,7 +722,7 @@ def test_command_refuses_a_broken_file_and_changes_nothing(tmp_path):
     before = stored_programme()
 
     with pytest.raises(CommandError) as raised:
-        call_command("import_frab_schedule", str(path), stdout=io.StringIO())
+        call_command("import_frab_schedule", str(path), "--update-existing", stdout=io.StringIO())
 
     assert str(raised.value) == (
         "The schedule was not imported; nothing was changed.\n" + APERTURA + "the duration “-00:30” is negative."
@@ -556,6 +733,31 @@ def test_command_refuses_a_broken_file_and_changes_nothing(tmp_path):
 def test_command_refuses_a_missing_file(tmp_path):
     with pytest.raises(CommandError, match="Cannot read .*absent.json: No such file or directory"):
         call_command("import_frab_schedule", str(tmp_path / "absent.json"))
+
+
+def test_command_updates_an_existing_forum_only_with_update_existing(quito_forum, tmp_path):
+    path = tmp_path / "schedule.json"
+    path.write_bytes(as_bytes(quito_export(quito_forum, title="Mayoral Forum 2020")))
+    before = stored_programme()
+
+    with pytest.raises(CommandError) as raised:
+        call_command("import_frab_schedule", str(path), stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("import_frab_schedule", str(path), "--dry-run", stdout=out)
+
+    assert str(raised.value) == (
+        f"The schedule was not imported; nothing was changed.\n{EXISTS} To import into it, run the command again "
+        "with --update-existing (with --dry-run first to see what would change)."
+    )
+    assert "  updated: Mayoral Forum 2020 (quito-2020): title" in out.getvalue()
+    assert (
+        f"{EXISTS} This dry run shows what updating it would change; to import, run the command again with "
+        "--update-existing."
+    ) in out.getvalue()
+    assert stored_programme() == before
+
+    call_command("import_frab_schedule", str(path), "--update-existing", stdout=io.StringIO())
+    assert Forum.objects.get(slug="quito-2020").title_en == "Mayoral Forum 2020"
 
 
 # The admin upload page.
@@ -642,3 +844,28 @@ def test_admin_upload_is_for_staff_only(client):
 def test_admin_upload_without_a_file_asks_for_one(admin_client):
     response = admin_client.post(reverse(IMPORT_URL), {})
     assert response.context["form"].errors["file"] == ["This field is required."]
+
+
+def test_admin_upload_updates_an_existing_forum_only_when_asked(admin_client, quito_forum):
+    data = as_bytes(quito_export(quito_forum, title="Mayoral Forum 2020"))
+    before = stored_programme()
+
+    refused = upload(admin_client, data)
+    dry_run = upload(admin_client, data, dry_run="on")
+
+    assert refused.status_code == 200
+    assert refused.context["form"].errors["update_existing"] == [
+        f"{EXISTS} To import into it, tick “Update the existing forum” (with “Only check the file” first to see what "
+        "would change)."
+    ]
+    assert "The schedule was not imported; nothing was changed." in page_text(refused.content)
+    assert (
+        f"{EXISTS} This dry run shows what updating it would change; to import, tick “Update the existing forum”."
+    ) in page_text(dry_run.content)
+    assert "Mayoral Forum 2020 (quito-2020): title" in page_text(dry_run.content)
+    assert stored_programme() == before
+
+    updated = upload(admin_client, data, update_existing="on")
+
+    assert "Forum: 0 created, 1 updated, 0 unchanged, 0 skipped" in page_text(updated.content)
+    assert Forum.objects.get(slug="quito-2020").title_en == "Mayoral Forum 2020"
