@@ -6,7 +6,6 @@ autocomplete widget instead of a long select; ``KeyCheckingAutocompleteMixin`` m
 those widgets ignore a posted or ``?field=`` value that is not a valid key.
 """
 
-import zoneinfo
 from collections import defaultdict
 from itertools import count
 
@@ -27,13 +26,13 @@ from modeltranslation.admin import TranslationAdmin
 
 from forum.formsets import LiveFormsInlineFormSet
 from forum.invitations import InvitationError, invite_rapporteur
-from forum.models import ROOM_NAME_TAKEN, Forum, Organization, Person, Room, User
+from forum.models import ROOM_NAME_TAKEN, Forum, Organization, Person, Room, User, place_time_zones
 from sessions_app.frab.admin_views import frab_import_urls
 from sessions_app.models import SpeakerRole
 from sessions_app.recommendation_services import RAPPORTEUR_ROLES
 from sessions_app.release_admin import release_programme_action
 
-TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
+TIME_ZONE_CHOICES = [(name, name) for name in sorted(place_time_zones())]
 
 
 class _ValidKeysOnly:

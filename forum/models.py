@@ -3,6 +3,7 @@
 import uuid
 import zoneinfo
 from datetime import date, datetime, time, timedelta, tzinfo
+from functools import cache
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
@@ -76,9 +77,20 @@ class User(AbstractUser):
         super().save(*args, **kwargs)
 
 
+NOT_PLACE_ZONES = frozenset({"Factory", "localtime", "posixrules"})
+"""Files of the time zone database that are no place's zone: ``Factory`` marks an unset
+zone, ``localtime`` is the server's own zone, ``posixrules`` a template of rules."""
+
+
+@cache
+def place_time_zones() -> frozenset[str]:
+    """The IANA time zone names (tzdata) a forum may use: every zone but ``NOT_PLACE_ZONES``."""
+    return frozenset(zoneinfo.available_timezones()) - NOT_PLACE_ZONES
+
+
 def validate_time_zone(value: str) -> None:
-    """Raise ``ValidationError`` unless ``value`` is an IANA time zone name (tzdata)."""
-    if value not in zoneinfo.available_timezones():
+    """Raise ``ValidationError`` unless ``value`` is in ``place_time_zones``."""
+    if value not in place_time_zones():
         raise ValidationError(
             _("“%(value)s” is not an IANA time zone name such as America/Guayaquil."),
             code="invalid_time_zone",

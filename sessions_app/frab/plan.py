@@ -9,8 +9,8 @@ fields; where real files stray from them the rule says what is accepted):
 
 - The conference ``acronym`` names the forum: its slug is ``identifiers.slug_for_acronym``.
 - Time zone: ``time_zone_name`` when it is an IANA zone (``is_iana_zone``: a name of
-  ``zoneinfo.available_timezones()`` but ``NOT_ZONES``, ``localtime``, ``Factory`` and
-  ``posixrules``, which name no place; "Mars/Olympus" is no name at all). Otherwise
+  ``zoneinfo.available_timezones()`` but ``forum.models.NOT_PLACE_ZONES``, ``localtime``,
+  ``Factory`` and ``posixrules``, which name no place; "Mars/Olympus" is no name at all). Otherwise
   (absent or not a zone, with a note) the time zone of the existing forum when there is
   one; else the first UTC offset of the file's dates as a fixed ``Etc/GMT±N`` zone (UTC
   when the offset is not whole hours, or when there is none). A date without an offset
@@ -44,7 +44,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
-from functools import cache
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
@@ -53,7 +52,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from forum.models import MAX_FORUM_DAYS, Forum, Person, Room
+from forum.models import MAX_FORUM_DAYS, Forum, Person, Room, place_time_zones
 from sessions_app.frab.identifiers import (
     derived_guid,
     derived_person_guid,
@@ -86,14 +85,9 @@ CLEANED_SHOWN = 5
 """How many of the texts that lost control characters the report names."""
 
 
-@cache
-def _iana_zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones()) - NOT_ZONES
-
-
 def is_iana_zone(name: str) -> bool:
-    """True when ``name`` is a zone of the IANA time zone database (``NOT_ZONES`` are not)."""
-    return name in _iana_zones()
+    """True when ``name`` is a zone a forum may use (``forum.models.place_time_zones``)."""
+    return name in place_time_zones()
 
 
 def _max_length(model, name: str) -> int:
