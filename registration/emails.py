@@ -229,7 +229,7 @@ def _session_changed(notification: Notification, names: dict) -> list[str]:
     kinds = {change["kind"] for change in changes}
     closing = [_("Times are local to %(city)s.") % names] if "moved" in kinds else []
     if not session.is_plenary and "cancelled" in kinds:
-        closing.append(_("To choose another session at that time, leave this one on your registration page first."))
+        closing.append(_("You may choose another session at that time; your place in this one is then given up."))
     elif not session.is_plenary:
         closing.append(_leave_session_hint())
     return [intro % names, *(describe_change(change, forum.tzinfo) for change in changes), *closing]

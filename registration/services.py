@@ -301,6 +301,10 @@ def session_sign_up(
     (everyone attends, no sign-up); ``cancelled`` for a cancelled session; ``overlap`` if
     the participant is signed up (or waitlisted) for a session whose time overlaps this
     one (a cancelled one does not count); ``session_full`` when full and not ``join_waitlist``.
+
+    A sign-up the participant holds for a cancelled session at an overlapping time is
+    given up (deleted) by this one, so that reinstating the cancelled session later can
+    never leave them in two sessions at once.
     """
     now = now or timezone.now()
     registration = Registration.objects.select_for_update().get(pk=registration.pk)
@@ -350,6 +354,9 @@ def session_sign_up(
         status=status,
         waitlisted_at=now if status == SessionSignup.Status.WAITLISTED else None,
     )
+    registration.signups.filter(
+        session__is_cancelled=True, session__start__lt=session.end, session__end__gt=session.start
+    ).delete()
     kind = (
         Notification.Kind.SESSION_CONFIRMED
         if status == SessionSignup.Status.CONFIRMED
