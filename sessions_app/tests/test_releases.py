@@ -163,7 +163,7 @@ def test_release_after_moving_and_cancelling_lists_both_and_emails_exactly_their
     carl = by_recipient[programme.carl.user.email]
     assert carl.subject == "Programme change: Cities and climate"
     assert "Cancelled" in carl.body
-    assert "leave this one on your registration page" in carl.body
+    assert "your place in this one is then given up" in carl.body
     ana = by_recipient[programme.ana.user.email]
     ana_html = ana.alternatives[0].content
     assert ana.extra_headers["Content-Language"] == "es"
