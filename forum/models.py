@@ -58,6 +58,8 @@ class User(AbstractUser):
     objects = UserManager()
 
     class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
         constraints = [
             models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
         ]
@@ -112,14 +114,16 @@ class Organization(models.Model):
         PRIVATE_SECTOR = "private_sector", _("Private sector")
         OTHER = "other", pgettext_lazy("organization kind", "Other")
 
-    name = models.CharField(max_length=255, unique=True)
-    slug = models.SlugField(max_length=100, unique=True)
-    acronym = models.CharField(max_length=30, blank=True)
-    kind = models.CharField(max_length=30, choices=Kind.choices, default=Kind.OTHER)
-    country = models.CharField(max_length=100, blank=True)
-    website = models.URLField(blank=True)
+    name = models.CharField(_("name"), max_length=255, unique=True)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    acronym = models.CharField(_("acronym"), max_length=30, blank=True)
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices, default=Kind.OTHER)
+    country = models.CharField(_("country"), max_length=100, blank=True)
+    website = models.URLField(_("website"), blank=True)
 
     class Meta:
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -133,8 +137,8 @@ class Person(models.Model):
     carries its own printed position and affiliation (``sessions_app.SpeakerRole``).
     """
 
-    name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
     guid = models.UUIDField(
         _("GUID"),
         default=uuid.uuid4,
@@ -142,15 +146,23 @@ class Person(models.Model):
         editable=False,
         help_text=_("Stable identity in schedule exchange files (frab/pretalx person guid)."),
     )
-    position = models.CharField(max_length=255, blank=True)
+    position = models.CharField(_("position"), max_length=255, blank=True)
     organization = models.ForeignKey(
-        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="people"
+        Organization,
+        verbose_name=_("organization"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="people",
     )
-    country = models.CharField(max_length=100, blank=True)
+    country = models.CharField(_("country"), max_length=100, blank=True)
     bio = models.TextField(_("short bio"), blank=True)
-    user = models.OneToOneField("forum.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="person")
+    user = models.OneToOneField(
+        "forum.User", verbose_name=_("user"), null=True, blank=True, on_delete=models.SET_NULL, related_name="person"
+    )
 
     class Meta:
+        verbose_name = _("person")
         ordering = ["name"]
         verbose_name_plural = _("people")
 
@@ -190,31 +202,39 @@ class Forum(models.Model):
     """
 
     edition = models.PositiveSmallIntegerField(
+        _("edition"),
         validators=[MinValueValidator(1, message=_("Editions are numbered from %(limit_value)s."))],
         help_text=_("Edition number, e.g. 6 for the 6th forum."),
     )
-    title = models.CharField(max_length=255)
-    theme = models.CharField(max_length=255, blank=True, help_text=_("Title or theme of this edition."))
-    slug = models.SlugField(max_length=100, unique=True)
-    city = models.CharField(max_length=100)
-    country = models.CharField(max_length=100)
-    venue = models.CharField(max_length=255, blank=True)
-    start_date = models.DateField(validators=FORUM_DATE_VALIDATORS)
-    end_date = models.DateField(validators=FORUM_DATE_VALIDATORS)
+    title = models.CharField(_("title"), max_length=255)
+    theme = models.CharField(_("theme"), max_length=255, blank=True, help_text=_("Title or theme of this edition."))
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    city = models.CharField(_("city"), max_length=100)
+    country = models.CharField(_("country"), max_length=100)
+    venue = models.CharField(_("venue"), max_length=255, blank=True)
+    start_date = models.DateField(_("start date"), validators=FORUM_DATE_VALIDATORS)
+    end_date = models.DateField(_("end date"), validators=FORUM_DATE_VALIDATORS)
     time_zone = models.CharField(
+        _("time zone"),
         max_length=64,
         default="UTC",
         validators=[validate_time_zone],
         help_text=_("IANA time zone in which the forum's times are given, e.g. America/Guayaquil."),
     )
-    description = models.TextField(blank=True, help_text=_("Introduction; blank lines separate paragraphs."))
-    host_organizations = models.ManyToManyField(Organization, blank=True, related_name="hosted_forums")
+    description = models.TextField(
+        _("description"), blank=True, help_text=_("Introduction; blank lines separate paragraphs.")
+    )
+    host_organizations = models.ManyToManyField(
+        Organization, verbose_name=_("host organizations"), blank=True, related_name="hosted_forums"
+    )
     part_of = models.CharField(
         _("part of"), max_length=255, blank=True, help_text=_("The larger event this forum belongs to.")
     )
     is_published = models.BooleanField(_("published"), default=True)
 
     class Meta:
+        verbose_name = _("forum")
+        verbose_name_plural = _("forums")
         ordering = ["-start_date"]
         constraints = [
             models.CheckConstraint(
@@ -305,11 +325,13 @@ class Room(models.Model):
     Names are unique within a forum regardless of case ("Sala 1" and "sala 1" clash).
     """
 
-    forum = models.ForeignKey(Forum, on_delete=models.CASCADE, related_name="rooms")
-    name = models.CharField(max_length=100)
-    capacity = models.PositiveIntegerField(null=True, blank=True)
+    forum = models.ForeignKey(Forum, verbose_name=_("forum"), on_delete=models.CASCADE, related_name="rooms")
+    name = models.CharField(_("name"), max_length=100)
+    capacity = models.PositiveIntegerField(_("capacity"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("room")
+        verbose_name_plural = _("rooms")
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(

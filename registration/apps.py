@@ -1,12 +1,13 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_save, pre_delete
+from django.utils.translation import gettext_lazy as _
 
 
 class RegistrationConfig(AppConfig):
     """Participant registration, parallel-session sign-up, capacity, waitlists and their e-mails."""
 
     name = "registration"
-    verbose_name = "Registration"
+    verbose_name = _("Registration")
 
     def ready(self) -> None:
         """Connect the receivers that refill session seats after a capacity change or a room deletion."""

@@ -48,7 +48,7 @@ class RegistrationSettings(models.Model):
     """
 
     forum = models.OneToOneField(
-        Forum, primary_key=True, on_delete=models.CASCADE, related_name="registration_settings"
+        Forum, verbose_name=_("forum"), primary_key=True, on_delete=models.CASCADE, related_name="registration_settings"
     )
     opens_on = models.DateField(
         _("registration opens on"),
@@ -76,7 +76,7 @@ class RegistrationSettings(models.Model):
             models.CheckConstraint(
                 condition=Q(closes_on__gte=F("opens_on")),
                 name="registration_closes_after_opening",
-                violation_error_message="Registration cannot close before it opens.",
+                violation_error_message=_("Registration cannot close before it opens."),
             ),
         ]
 
@@ -106,12 +106,15 @@ class CategoryQuota(models.Model):
     forum has room, so that the other constituencies keep their places.
     """
 
-    settings = models.ForeignKey(RegistrationSettings, on_delete=models.CASCADE, related_name="quotas")
+    settings = models.ForeignKey(
+        RegistrationSettings, verbose_name=_("settings"), on_delete=models.CASCADE, related_name="quotas"
+    )
     category = models.CharField(_("category"), max_length=30, choices=Category.choices)
     places = models.PositiveIntegerField(_("places"))
 
     class Meta:
         verbose_name = _("category quota")
+        verbose_name_plural = _("category quotas")
         ordering = ["category"]
         constraints = [
             models.UniqueConstraint(fields=["settings", "category"], name="quota_category_unique_per_forum"),
@@ -152,8 +155,10 @@ class Registration(models.Model):
 
     HOLDING_PLACES = (Status.SUBMITTED, Status.CONFIRMED)
 
-    forum = models.ForeignKey(Forum, on_delete=models.CASCADE, related_name="registrations")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="registrations")
+    forum = models.ForeignKey(Forum, verbose_name=_("forum"), on_delete=models.CASCADE, related_name="registrations")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="registrations"
+    )
     printed_name = models.CharField(
         _("name as it should be printed"), max_length=200, help_text=_("On your badge and the attendance list.")
     )
@@ -173,7 +178,7 @@ class Registration(models.Model):
     consent = models.BooleanField(_("consent to the processing of personal data"))
     consented_at = models.DateTimeField(_("consent given at"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices)
-    waitlisted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    waitlisted_at = models.DateTimeField(_("waitlisted at"), null=True, blank=True, editable=False)
     calendar_token = models.CharField(
         _("personal calendar key"),
         max_length=64,
@@ -184,11 +189,13 @@ class Registration(models.Model):
         help_text=_("Secret part of the personal calendar feed's URL; a new key revokes the old URL."),
     )
     created_at = models.DateTimeField(_("registered at"), auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = RegistrationQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("registration")
+        verbose_name_plural = _("registrations")
         ordering = ["forum", "created_at", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["forum", "user"], name="registration_one_per_user_and_forum"),
@@ -230,16 +237,19 @@ class SessionSignup(models.Model):
         CONFIRMED = "confirmed", _("Confirmed")
         WAITLISTED = "waitlisted", _("Waitlisted")
 
-    registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="signups")
-    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="signups")
+    registration = models.ForeignKey(
+        Registration, verbose_name=_("registration"), on_delete=models.CASCADE, related_name="signups"
+    )
+    session = models.ForeignKey(Session, verbose_name=_("session"), on_delete=models.CASCADE, related_name="signups")
     status = models.CharField(_("status"), max_length=10, choices=Status.choices)
-    waitlisted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    waitlisted_at = models.DateTimeField(_("waitlisted at"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("signed up at"), auto_now_add=True)
 
     objects = SessionSignupQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("session sign-up")
+        verbose_name_plural = _("session sign-ups")
         ordering = ["session", "created_at", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["registration", "session"], name="signup_one_per_registration_and_session"),
@@ -275,21 +285,28 @@ class Notification(models.Model):
 
     SESSION_KINDS = (Kind.SESSION_CONFIRMED, Kind.SESSION_WAITLISTED, Kind.SESSION_PROMOTED, Kind.SESSION_CHANGED)
 
-    registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="notifications")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    session = models.ForeignKey(Session, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    registration = models.ForeignKey(
+        Registration, verbose_name=_("registration"), on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    session = models.ForeignKey(
+        Session, verbose_name=_("session"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     release = models.ForeignKey(
         "sessions_app.ProgrammeRelease",
+        verbose_name=_("release"),
         null=True,
         blank=True,
         on_delete=models.CASCADE,
         related_name="notifications",
-        help_text="For “session changed”: the release whose changes the e-mail reports.",
+        help_text=_("For “session changed”: the release whose changes the e-mail reports."),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
         ordering = ["created_at", "pk"]
         constraints = [
             models.CheckConstraint(

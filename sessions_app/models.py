@@ -49,11 +49,13 @@ validate_number = MaxValueValidator(MAX_NUMBER, message=_("Use a number up to %(
 class Theme(models.Model):
     """A theme under which a forum's parallel sessions are grouped."""
 
-    forum = models.ForeignKey(Forum, on_delete=models.CASCADE, related_name="themes")
-    title = models.CharField(max_length=255)
-    order = models.PositiveSmallIntegerField(default=1, validators=[validate_number])
+    forum = models.ForeignKey(Forum, verbose_name=_("forum"), on_delete=models.CASCADE, related_name="themes")
+    title = models.CharField(_("title"), max_length=255)
+    order = models.PositiveSmallIntegerField(_("order"), default=1, validators=[validate_number])
 
     class Meta:
+        verbose_name = _("theme")
+        verbose_name_plural = _("themes")
         ordering = ["forum", "order"]
         constraints = [
             models.UniqueConstraint(fields=["forum", "title"], name="theme_title_unique_per_forum"),
@@ -120,11 +122,13 @@ class Session(models.Model):
         PLENARY = "plenary", _("Plenary session")
         PARALLEL = "parallel", _("Parallel session")
 
-    forum = models.ForeignKey(Forum, on_delete=models.CASCADE, related_name="sessions")
-    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PARALLEL)
-    theme = models.ForeignKey(Theme, null=True, blank=True, on_delete=models.SET_NULL, related_name="sessions")
-    title = models.CharField(max_length=300)
-    slug = models.SlugField(max_length=100)
+    forum = models.ForeignKey(Forum, verbose_name=_("forum"), on_delete=models.CASCADE, related_name="sessions")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.PARALLEL)
+    theme = models.ForeignKey(
+        Theme, verbose_name=_("theme"), null=True, blank=True, on_delete=models.SET_NULL, related_name="sessions"
+    )
+    title = models.CharField(_("title"), max_length=300)
+    slug = models.SlugField(_("slug"), max_length=100)
     guid = models.UUIDField(
         _("GUID"),
         default=uuid.uuid4,
@@ -132,29 +136,33 @@ class Session(models.Model):
         editable=False,
         help_text=_("Stable identity across exports, imports and calendar UIDs (frab event guid)."),
     )
-    start = models.DateTimeField()
-    end = models.DateTimeField()
+    start = models.DateTimeField(_("start"))
+    end = models.DateTimeField(_("end"))
     is_cancelled = models.BooleanField(
         _("cancelled"),
         default=False,
         help_text=_("A cancelled session stays listed, marked cancelled, and takes no more sign-ups."),
     )
-    room = models.ForeignKey(Room, null=True, blank=True, on_delete=models.SET_NULL, related_name="sessions")
-    capacity = models.PositiveIntegerField(
-        null=True, blank=True, help_text=_("Places for participants; blank means the room's capacity.")
+    room = models.ForeignKey(
+        Room, verbose_name=_("room"), null=True, blank=True, on_delete=models.SET_NULL, related_name="sessions"
     )
-    objective = models.TextField(blank=True)
+    capacity = models.PositiveIntegerField(
+        _("capacity"), null=True, blank=True, help_text=_("Places for participants; blank means the room's capacity.")
+    )
+    objective = models.TextField(_("objective"), blank=True)
     context = models.TextField(
         _("context and justification"),
         blank=True,
         help_text=_("Blank lines separate paragraphs; write [^1] where footnote 1 (a reference below) is cited."),
     )
-    methodology = models.TextField(blank=True)
-    expected_result = models.TextField(blank=True)
+    methodology = models.TextField(_("methodology"), blank=True)
+    expected_result = models.TextField(_("expected result"), blank=True)
 
     objects = SessionQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
         ordering = ["start", "title"]
         constraints = [
             models.CheckConstraint(
@@ -255,11 +263,15 @@ class Session(models.Model):
 class KeyQuestion(models.Model):
     """One of a session's numbered key questions; ``order`` is its number."""
 
-    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="key_questions")
-    order = models.PositiveSmallIntegerField(validators=[validate_number])
-    text = models.TextField()
+    session = models.ForeignKey(
+        Session, verbose_name=_("session"), on_delete=models.CASCADE, related_name="key_questions"
+    )
+    order = models.PositiveSmallIntegerField(_("order"), validators=[validate_number])
+    text = models.TextField(_("text"))
 
     class Meta:
+        verbose_name = _("key question")
+        verbose_name_plural = _("key questions")
         ordering = ["session", "order"]
         constraints = [
             models.UniqueConstraint(fields=["session", "order"], name="key_question_order_unique"),
@@ -272,11 +284,13 @@ class KeyQuestion(models.Model):
 class Reference(models.Model):
     """Footnote ``number`` of a session's context, with its citation text."""
 
-    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="references")
-    number = models.PositiveSmallIntegerField(validators=[validate_number])
-    citation = models.TextField()
+    session = models.ForeignKey(Session, verbose_name=_("session"), on_delete=models.CASCADE, related_name="references")
+    number = models.PositiveSmallIntegerField(_("number"), validators=[validate_number])
+    citation = models.TextField(_("citation"))
 
     class Meta:
+        verbose_name = _("reference")
+        verbose_name_plural = _("references")
         ordering = ["session", "number"]
         constraints = [
             models.UniqueConstraint(fields=["session", "number"], name="reference_number_unique"),
@@ -294,12 +308,16 @@ class SessionOrganizer(models.Model):
         COORDINATOR = "coordinator", _("Coordinator")
         PARTNER = "partner", _("Partner")
 
-    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="organizers")
-    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="organized_sessions")
-    role = models.CharField(max_length=20, choices=Role.choices, default=Role.ORGANIZER)
-    order = models.PositiveSmallIntegerField(default=1, validators=[validate_number])
+    session = models.ForeignKey(Session, verbose_name=_("session"), on_delete=models.CASCADE, related_name="organizers")
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("organization"), on_delete=models.PROTECT, related_name="organized_sessions"
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.ORGANIZER)
+    order = models.PositiveSmallIntegerField(_("order"), default=1, validators=[validate_number])
 
     class Meta:
+        verbose_name = _("session organizer")
+        verbose_name_plural = _("session organizers")
         ordering = ["session", "order"]
         constraints = [
             models.UniqueConstraint(fields=["session", "organization"], name="session_organizer_unique"),
@@ -312,13 +330,17 @@ class SessionOrganizer(models.Model):
 class AgendaItem(models.Model):
     """A timed item of a session's agenda (aware datetimes, shown in the forum's zone)."""
 
-    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="agenda_items")
-    order = models.PositiveSmallIntegerField(validators=[validate_number])
-    start = models.DateTimeField()
-    end = models.DateTimeField()
-    title = models.CharField(max_length=300)
+    session = models.ForeignKey(
+        Session, verbose_name=_("session"), on_delete=models.CASCADE, related_name="agenda_items"
+    )
+    order = models.PositiveSmallIntegerField(_("order"), validators=[validate_number])
+    start = models.DateTimeField(_("start"))
+    end = models.DateTimeField(_("end"))
+    title = models.CharField(_("title"), max_length=300)
 
     class Meta:
+        verbose_name = _("agenda item")
+        verbose_name_plural = _("agenda items")
         ordering = ["session", "order"]
         constraints = [
             models.CheckConstraint(
@@ -420,27 +442,40 @@ class SpeakerRole(models.Model):
         PANELIST = "panelist", _("Panelist")
         PARTICIPANT = "participant", _("Participant")
 
-    agenda_item = models.ForeignKey(AgendaItem, on_delete=models.CASCADE, related_name="speaker_roles")
-    order = models.PositiveSmallIntegerField(validators=[validate_number])
-    role = models.CharField(max_length=20, choices=Role.choices, default=Role.SPEAKER)
-    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT, related_name="speaker_roles")
+    agenda_item = models.ForeignKey(
+        AgendaItem, verbose_name=_("agenda item"), on_delete=models.CASCADE, related_name="speaker_roles"
+    )
+    order = models.PositiveSmallIntegerField(_("order"), validators=[validate_number])
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.SPEAKER)
+    person = models.ForeignKey(
+        Person, verbose_name=_("person"), null=True, blank=True, on_delete=models.PROTECT, related_name="speaker_roles"
+    )
     group_name = models.CharField(
         _("named group"),
         max_length=255,
         blank=True,
         help_text=_("Instead of a person, a group such as “Youth representatives in the Forum”."),
     )
-    position = models.CharField(max_length=255, blank=True, help_text=_("Position as printed for this appearance."))
+    position = models.CharField(
+        _("position"), max_length=255, blank=True, help_text=_("Position as printed for this appearance.")
+    )
     affiliation = models.CharField(
-        max_length=255, blank=True, help_text=_("Affiliation as printed for this appearance.")
+        _("affiliation"), max_length=255, blank=True, help_text=_("Affiliation as printed for this appearance.")
     )
     organization = models.ForeignKey(
-        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="speaker_roles"
+        Organization,
+        verbose_name=_("organization"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="speaker_roles",
     )
 
     objects = SpeakerRoleQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("speaker role")
+        verbose_name_plural = _("speaker roles")
         ordering = ["agenda_item", "order"]
         constraints = [
             models.UniqueConstraint(fields=["agenda_item", "order"], name="speaker_role_order_unique"),
@@ -522,20 +557,24 @@ class GeneratedDocument(models.Model):
         READY = "ready", _("Ready")
         FAILED = "failed", _("Failed")
 
-    forum = models.ForeignKey(Forum, on_delete=models.CASCADE, related_name="documents")
-    session = models.ForeignKey(Session, null=True, blank=True, on_delete=models.CASCADE, related_name="documents")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    language = models.CharField(max_length=10, choices=settings.LANGUAGES, default="en")
-    content_hash = models.CharField(max_length=64)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    file = models.FileField(upload_to="documents/%Y/%m/", blank=True)
-    error = models.TextField(blank=True)
-    render_seconds = models.FloatField(null=True, blank=True)
-    render_started_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    forum = models.ForeignKey(Forum, verbose_name=_("forum"), on_delete=models.CASCADE, related_name="documents")
+    session = models.ForeignKey(
+        Session, verbose_name=_("session"), null=True, blank=True, on_delete=models.CASCADE, related_name="documents"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, default="en")
+    content_hash = models.CharField(_("content hash"), max_length=64)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    file = models.FileField(_("file"), upload_to="documents/%Y/%m/", blank=True)
+    error = models.TextField(_("error"), blank=True)
+    render_seconds = models.FloatField(_("render seconds"), null=True, blank=True)
+    render_started_at = models.DateTimeField(_("render started at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("generated document")
+        verbose_name_plural = _("generated documents")
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(

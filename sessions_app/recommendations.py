@@ -31,23 +31,33 @@ class RecommendationsDocument(models.Model):
         SUBMITTED = "submitted", pgettext_lazy("document status", "Submitted for review")
         PUBLISHED = "published", pgettext_lazy("document status", "Published")
 
-    session = models.OneToOneField(Session, on_delete=models.CASCADE, related_name="recommendations")
-    introduction = models.TextField(blank=True)
+    session = models.OneToOneField(
+        Session, verbose_name=_("session"), on_delete=models.CASCADE, related_name="recommendations"
+    )
+    introduction = models.TextField(_("introduction"), blank=True)
     conclusions = models.TextField(_("conclusions and recommendations for public policies"), blank=True)
-    contributors = models.TextField(blank=True, help_text=_("The people and organizations who contributed."))
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
-    version = models.PositiveIntegerField(default=1, help_text=_("Grows by one on every change."))
+    contributors = models.TextField(
+        _("contributors"), blank=True, help_text=_("The people and organizations who contributed.")
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    version = models.PositiveIntegerField(_("version"), default=1, help_text=_("Grows by one on every change."))
     return_comment = models.TextField(
-        blank=True, help_text=_("Why the organizers returned the document to its rapporteurs.")
+        _("return comment"), blank=True, help_text=_("Why the organizers returned the document to its rapporteurs.")
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("updated by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    published_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("recommendations document")
+        verbose_name_plural = _("recommendations documents")
         constraints = [
             models.CheckConstraint(
                 condition=(Q(status="published") & Q(published_at__isnull=False))
@@ -76,16 +86,27 @@ class Recommendation(models.Model):
         REGIONAL = "regional", pgettext_lazy("level of government", "Regional")
         GLOBAL = "global", pgettext_lazy("level of government", "Global")
 
-    document = models.ForeignKey(RecommendationsDocument, on_delete=models.CASCADE, related_name="recommendations")
-    key_question = models.ForeignKey(
-        KeyQuestion, null=True, blank=True, on_delete=models.SET_NULL, related_name="recommendations"
+    document = models.ForeignKey(
+        RecommendationsDocument, verbose_name=_("document"), on_delete=models.CASCADE, related_name="recommendations"
     )
-    order = models.PositiveSmallIntegerField(validators=[validate_number])
-    text = models.TextField()
-    level = models.CharField(max_length=10, choices=Level.choices)
-    actors = models.CharField(max_length=255, blank=True, help_text=_("Who the recommendation is addressed to."))
+    key_question = models.ForeignKey(
+        KeyQuestion,
+        verbose_name=_("key question"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="recommendations",
+    )
+    order = models.PositiveSmallIntegerField(_("order"), validators=[validate_number])
+    text = models.TextField(_("text"))
+    level = models.CharField(_("level"), max_length=10, choices=Level.choices)
+    actors = models.CharField(
+        _("actors"), max_length=255, blank=True, help_text=_("Who the recommendation is addressed to.")
+    )
 
     class Meta:
+        verbose_name = _("recommendation")
+        verbose_name_plural = _("recommendations")
         ordering = ["document", "order"]
         constraints = [
             models.UniqueConstraint(fields=["document", "order"], name="recommendation_order_unique"),
@@ -126,17 +147,26 @@ class RecommendationsVersion(models.Model):
         RETURNED = "returned", pgettext_lazy("document event", "Returned to the rapporteurs")
         PUBLISHED = "published", pgettext_lazy("document event", "Published")
 
-    document = models.ForeignKey(RecommendationsDocument, on_delete=models.CASCADE, related_name="versions")
-    number = models.PositiveIntegerField()
-    event = models.CharField(max_length=10, choices=Event.choices)
-    comment = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    document = models.ForeignKey(
+        RecommendationsDocument, verbose_name=_("document"), on_delete=models.CASCADE, related_name="versions"
     )
-    snapshot = models.JSONField(default=dict)
+    number = models.PositiveIntegerField(_("number"))
+    event = models.CharField(_("event"), max_length=10, choices=Event.choices)
+    comment = models.TextField(_("comment"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    snapshot = models.JSONField(_("snapshot"), default=dict)
 
     class Meta:
+        verbose_name = _("recommendations version")
+        verbose_name_plural = _("recommendations versions")
         ordering = ["document", "number"]
         constraints = [
             models.UniqueConstraint(fields=["document", "number"], name="recommendations_version_unique"),

@@ -11,6 +11,7 @@ carries the number of the latest release as its ``version``.
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from forum.models import Forum
 
@@ -26,17 +27,24 @@ class ProgrammeRelease(models.Model):
     title, and the before/after values; the first release lists every session as added.
     """
 
-    forum = models.ForeignKey(Forum, on_delete=models.CASCADE, related_name="releases")
-    number = models.PositiveIntegerField(validators=[MinValueValidator(1)])
-    released_at = models.DateTimeField(auto_now_add=True)
+    forum = models.ForeignKey(Forum, verbose_name=_("forum"), on_delete=models.CASCADE, related_name="releases")
+    number = models.PositiveIntegerField(_("number"), validators=[MinValueValidator(1)])
+    released_at = models.DateTimeField(_("released at"), auto_now_add=True)
     released_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("released by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    note = models.TextField(blank=True, help_text="What this release is about, shown on the changelog.")
-    snapshot = models.JSONField(default=dict, editable=False)
-    changes = models.JSONField(default=list, editable=False)
+    note = models.TextField(_("note"), blank=True, help_text=_("What this release is about, shown on the changelog."))
+    snapshot = models.JSONField(_("snapshot"), default=dict, editable=False)
+    changes = models.JSONField(_("changes"), default=list, editable=False)
 
     class Meta:
+        verbose_name = _("programme release")
+        verbose_name_plural = _("programme releases")
         ordering = ["forum", "-number"]
         get_latest_by = "number"
         constraints = [

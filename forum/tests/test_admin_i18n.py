@@ -1,5 +1,6 @@
-"""The organizers' admin in Spanish: fieldset titles, columns, filters, actions, messages and
-intermediate pages of the forum, session, registration and release admins are translated.
+"""The organizers' admin in Spanish: app, model and field names, fieldset titles, columns,
+filters, actions, messages, constraint errors and intermediate pages of the forum, session,
+registration and release admins are translated.
 
 The admin has no language prefix: ``LocaleMiddleware`` takes the language from the
 language cookie, as the language switch sets it.
@@ -9,7 +10,8 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from registration.models import Registration
+from forum.tests.factories import ForumFactory
+from registration.models import Registration, RegistrationSettings
 from registration.tests.factories import RegistrationFactory
 from sessions_app.tests.factories import SessionFactory
 from sessions_app.tests.support import page_text
@@ -99,3 +101,67 @@ def test_release_confirmation_page_in_spanish(spanish_admin):
         assert spanish in text
     assert 'value="Publicar la versión 1"' in page.content.decode()  # the confirm button
     assert "Note for the changelog" not in text
+
+
+def test_app_model_and_field_names_in_spanish(spanish_admin):
+    session = SessionFactory()
+
+    index = page_text(spanish_admin.get(reverse("admin:index")).content)
+    for spanish in (
+        "Foro",  # app names
+        "Sesiones y agendas",
+        "Inscripción",
+        "Foros",  # model names
+        "Organizaciones",
+        "Personas",
+        "Sesiones",
+        "Puntos de la agenda",
+        "Versiones del programa",
+        "Documentos generados",
+        "Inscripciones",
+        "Inscripciones en sesiones",
+        "Configuración de inscripciones",
+    ):
+        assert spanish in index
+    for english in ("Sessions and agendas", "Agenda items", "Programme releases", "Generated documents"):
+        assert english not in index
+
+    change = page_text(spanish_admin.get(reverse("admin:sessions_app_session_change", args=[session.pk])).content)
+    for spanish in (
+        "Título [en]:",  # a translated field's label, per language (modeltranslation)
+        "Título [es]:",
+        "Tipo:",
+        "Inicio:",
+        "Fin:",
+        "Sala:",
+        "Aforo:",
+        "Metodología [en]:",
+        "Resultado esperado [es]:",
+        "Entidades organizadoras de la sesión",  # inlines and their columns
+        "Puntos de la agenda",
+        "Cita",
+    ):
+        assert spanish in change
+    for english in ("Title [en]", "Kind:", "Room:", "Expected result", "Session organizers", "Agenda items"):
+        assert english not in change
+
+
+def test_registration_settings_constraint_message_in_spanish(spanish_admin):
+    forum = ForumFactory()
+
+    response = spanish_admin.post(
+        reverse("admin:registration_registrationsettings_add"),
+        {
+            "forum": forum.pk,
+            "opens_on": "2019-12-20",
+            "closes_on": "2019-12-10",
+            "quotas-TOTAL_FORMS": "0",
+            "quotas-INITIAL_FORMS": "0",
+        },
+    )
+
+    assert response.status_code == 200  # the form again, with the error
+    text = page_text(response.content)
+    assert "Las inscripciones no pueden cerrarse antes de abrirse." in text
+    assert "Registration cannot close before it opens." not in text
+    assert not RegistrationSettings.objects.filter(forum=forum).exists()
