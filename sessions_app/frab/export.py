@@ -48,7 +48,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from lxml import etree
 
-from forum.models import Forum, Room
+from forum.models import Forum, Person, Room
 from sessions_app.frab.identifiers import EVENT_TYPES, GUID_NAMESPACE, acronym_for_slug, event_slug
 from sessions_app.frab.reader import plain_text
 from sessions_app.models import AgendaItem, KeyQuestion, Reference, Session, SpeakerRole
@@ -63,29 +63,36 @@ SCHEMA_URL = "https://c3voc.de/schedule/schema.json"
 TIME_ZONE_NAME = re.compile(r"^([A-Z][a-z]+/[A-Z][a-z]+)|UTC$")
 """The JSON schema's pattern for ``time_zone_name`` (searched, as JSON Schema does)."""
 
+XML_EVENT_TAGS = "date start duration room slug url title subtitle track type language abstract description".split()
+"""The text elements of an ``<event>``, in the XSD's order (before ``<persons>`` and ``<links>``)."""
+
 AbsoluteUrl = Callable[[str], str]
 """Turns a site path (from ``reverse``) into an absolute URL, e.g. ``request.build_absolute_uri``."""
 
 
-def schedule_sessions(forum: Forum) -> list[Session]:
-    """The forum's sessions as released (``published.public_schedule``) that are not
-    cancelled, in time order, with theme and room
-    joined and ``frab_items`` (agenda items in order, each with ``frab_roles``, its
-    speaker roles that name a person, person joined), ``key_question_list`` and
-    ``reference_list`` prefetched: six queries whatever the programme's size (seven once
-    the forum has a release: its rooms too)."""
+def frab_prefetches() -> list[Prefetch]:
+    """The prefetches of what ``session_people`` and ``event_description`` read: ``frab_items``
+    (agenda items in order, each with ``frab_roles``, its speaker roles that name a person,
+    person joined), ``key_question_list`` and ``reference_list``; four queries."""
     roles = SpeakerRole.objects.filter(person__isnull=False).select_related("person").order_by("order")
     items = AgendaItem.objects.order_by("order").prefetch_related(
         Prefetch("speaker_roles", roles, to_attr="frab_roles")
     )
+    return [
+        Prefetch("agenda_items", items, to_attr="frab_items"),
+        Prefetch("key_questions", KeyQuestion.objects.order_by("order"), to_attr="key_question_list"),
+        Prefetch("references", Reference.objects.order_by("number"), to_attr="reference_list"),
+    ]
+
+
+def schedule_sessions(forum: Forum) -> list[Session]:
+    """The forum's sessions as released (``published.public_schedule``) that are not
+    cancelled, in time order, with theme and room joined and ``frab_prefetches``: six
+    queries whatever the programme's size (seven once the forum has a release: its rooms too)."""
     sessions = public_schedule(forum).apply(
         Session.objects.filter(forum=forum)
         .select_related("theme", "room")
-        .prefetch_related(
-            Prefetch("agenda_items", items, to_attr="frab_items"),
-            Prefetch("key_questions", KeyQuestion.objects.order_by("order"), to_attr="key_question_list"),
-            Prefetch("references", Reference.objects.order_by("number"), to_attr="reference_list"),
-        )
+        .prefetch_related(*frab_prefetches())
         .order_by("start", "title", "pk")
     )
     return [session for session in sessions if not session.is_cancelled]
@@ -139,11 +146,16 @@ def _timeslot(sessions: list[Session], zone: tzinfo) -> str:
     return hours_minutes(timedelta(minutes=step))
 
 
-def _persons(session: Session, forum: Forum, absolute_url: AbsoluteUrl) -> list[dict]:
+def session_people(session: Session) -> list[Person]:
+    """The people named in the session's agenda, in agenda order, each once (needs ``frab_prefetches``)."""
     people = {}
     for item in session.frab_items:
         for role in item.frab_roles:
             people.setdefault(role.person_id, role.person)
+    return list(people.values())
+
+
+def _persons(session: Session, forum: Forum, absolute_url: AbsoluteUrl) -> list[dict]:
     return [
         {
             "guid": str(person.guid),
@@ -154,7 +166,7 @@ def _persons(session: Session, forum: Forum, absolute_url: AbsoluteUrl) -> list[
                 reverse("forum:speaker-detail", kwargs={"forum_slug": forum.slug, "person_slug": person.slug})
             ),
         }
-        for person in people.values()
+        for person in session_people(session)
     ]
 
 
@@ -296,8 +308,8 @@ def frab_schedule_xml(forum: Forum, *, absolute_url: AbsoluteUrl, schedule_url: 
         _text(root, "url", schedule_url)
     _text(root, "version", data["version"])
     head = etree.SubElement(root, "conference")
-    for tag, key in (("acronym", "acronym"), ("title", "title"), ("start", "start"), ("end", "end")):
-        _text(head, tag, conference[key])
+    for tag in ("acronym", "title", "start", "end"):
+        _text(head, tag, conference[tag])
     _text(head, "days", conference["daysCount"])
     _text(head, "timeslot_duration", conference["timeslot_duration"])
     _text(head, "url", conference["url"])
@@ -313,9 +325,7 @@ def frab_schedule_xml(forum: Forum, *, absolute_url: AbsoluteUrl, schedule_url: 
             room_element = etree.SubElement(day_element, "room", name=_xml_safe(room_name), guid=guids[room_name])
             for event in events:
                 element = etree.SubElement(room_element, "event", guid=event["guid"], id=str(event["id"]))
-                for tag in ("date", "start", "duration", "room", "slug", "url", "title", "subtitle", "track"):
-                    _text(element, tag, event[tag])
-                for tag in ("type", "language", "abstract", "description"):
+                for tag in XML_EVENT_TAGS:
                     _text(element, tag, event[tag])
                 persons = etree.SubElement(element, "persons")
                 for person in event["persons"]:

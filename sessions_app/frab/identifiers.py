@@ -79,8 +79,8 @@ def kind_for_type(event_type: str) -> str:
 def derived_guid(acronym: str, kind: str, key: str) -> uuid.UUID:
     """A stable guid for a record the file gives no guid for:
     ``uuid5(NAMESPACE_URL, "urn:x-forum-frab:<acronym lower-cased>:<kind>:<key>")``,
-    ``kind`` being ``person``, ``person-name`` (key: the name case-folded), ``event`` or
-    ``room`` (key: the name case-folded)."""
+    ``kind`` being ``person``, ``person-name`` (key: the name case-folded) or ``event``.
+    (``export.room_guid`` names rooms the same way, from the forum slug.)"""
     return uuid.uuid5(uuid.NAMESPACE_URL, f"{GUID_NAMESPACE}:{acronym.lower()}:{kind}:{key}")
 
 

@@ -59,7 +59,7 @@ from uuid import UUID
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
-from django.db.models import Max, Min, Prefetch
+from django.db.models import Max, Min
 from django.utils import translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -67,11 +67,11 @@ from django.utils.translation import gettext_lazy
 from modeltranslation.utils import build_localized_fieldname
 
 from forum.models import Forum, Person, Room
-from sessions_app.frab.export import event_description, placeholder_room_name
+from sessions_app.frab.export import event_description, frab_prefetches, placeholder_room_name, session_people
 from sessions_app.frab.identifiers import acronym_for_slug, event_slug, slug_for_acronym
-from sessions_app.frab.plan import KINDS, EventPlan, SchedulePlan, plan_schedule
+from sessions_app.frab.plan import KINDS, EventPlan, SchedulePlan, last_instant_date, plan_schedule
 from sessions_app.frab.reader import FrabImportError, plain_text, read_schedule
-from sessions_app.models import AgendaItem, KeyQuestion, Reference, Session, SpeakerRole, Theme
+from sessions_app.models import AgendaItem, Session, SpeakerRole, Theme
 
 __all__ = ["ForumExistsError", "FrabImportError", "ImportReport", "KindReport", "frab_schedule_import"]
 
@@ -333,7 +333,7 @@ class _Writer:
             return plan.start_date, plan.end_date
         zone = zoneinfo.ZoneInfo(plan.time_zone)
         first = min(plan.start_date, bounds["first"].astimezone(zone).date())
-        last = max(plan.end_date, (bounds["last"] - timedelta(microseconds=1)).astimezone(zone).date())
+        last = max(plan.end_date, last_instant_date(bounds["last"], zone))
         if (first, last) != (plan.start_date, plan.end_date):
             message = _(
                 "The forum runs from %(first)s to %(last)s, beyond the file's days, to keep its sessions that the "
@@ -422,7 +422,7 @@ class _Writer:
                 new.append(person)
                 report.created.append(wanted.name)
                 continue
-            changed = [name for name in ("name",) if person.name != wanted.name]
+            changed = ["name"] if person.name != wanted.name else []
             if wanted.biography and person.bio != wanted.biography:
                 changed.append("bio")
             if changed and person.pk in elsewhere:
@@ -456,16 +456,7 @@ class _Writer:
                     for s in clashes
                 ]
             )
-        roles = SpeakerRole.objects.filter(person__isnull=False).select_related("person").order_by("order")
-        items = AgendaItem.objects.order_by("order").prefetch_related(Prefetch("speaker_roles", roles, to_attr="roles"))
-        existing = {
-            session.guid: session
-            for session in forum.sessions.prefetch_related(
-                Prefetch("agenda_items", items, to_attr="items"),
-                Prefetch("key_questions", KeyQuestion.objects.order_by("order"), to_attr="key_question_list"),
-                Prefetch("references", Reference.objects.order_by("number"), to_attr="reference_list"),
-            )
-        }
+        existing = {session.guid: session for session in forum.sessions.prefetch_related(*frab_prefetches())}
         listed = set(guids)
         taken = {session.slug for guid, session in existing.items() if guid not in listed}
         acronym = acronym_for_slug(forum.slug)
@@ -510,8 +501,7 @@ class _Writer:
                 continue
             changed = [name for name, value in values.items() if getattr(session, name) != value]
             changed += _changed_texts(session, event)
-            persons_now = list(dict.fromkeys(role.person.guid for item in session.items for role in item.roles))
-            if persons_now != event.persons:
+            if [person.guid for person in session_people(session)] != event.persons:
                 changed.append("persons")
             if not changed:
                 report.unchanged.append(label)

@@ -68,10 +68,6 @@ CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 KINDS = ("forum", "rooms", "days", "themes", "sessions", "people")
 """The kinds of records the import reports on, in the order the report lists them."""
 
-NOT_ZONES = frozenset({"Factory", "localtime", "posixrules"})
-"""Files of the time zone database that are no place's zone: ``Factory`` marks an unset
-zone, ``localtime`` is the server's own zone, ``posixrules`` a template of rules."""
-
 MAX_ROOM_CAPACITY = 100_000
 """The most seats a room may have (a stadium's); far below PostgreSQL's integer limit."""
 
@@ -190,7 +186,7 @@ def _zone_for_offset(offset: timedelta | None) -> str | None:
     return f"Etc/GMT{-hours:+d}"
 
 
-def _last_instant_date(moment: datetime, zone: zoneinfo.ZoneInfo) -> date:
+def last_instant_date(moment: datetime, zone: zoneinfo.ZoneInfo) -> date:
     """The local date of the instant just before ``moment``: a session ending at midnight ends on the day before."""
     return (moment - timedelta(microseconds=1)).astimezone(zone).date()
 
@@ -236,7 +232,7 @@ class _Planner:
             day_dates = self.conference_dates(zone)
         start_date = min([day_dates[0], *(event.start.astimezone(zone).date() for event in events)])
         events = self.reachable(events, start_date, zone)
-        end_date = max([day_dates[-1], *(_last_instant_date(event.end, zone) for event in events)])
+        end_date = max([day_dates[-1], *(last_instant_date(event.end, zone) for event in events)])
         if (start_date, end_date) != (day_dates[0], day_dates[-1]):
             message = _(
                 "The forum runs from %(first)s to %(last)s, to hold every event (the file's days run from "
@@ -279,7 +275,7 @@ class _Planner:
         last = min(start_date + timedelta(days=MAX_FORUM_DAYS - 1), date(2999, 12, 31))
         kept = []
         for event in events:
-            if _last_instant_date(event.end, zone) <= last:
+            if last_instant_date(event.end, zone) <= last:
                 kept.append(event)
                 continue
             problem = _(
