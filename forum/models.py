@@ -299,6 +299,18 @@ class Forum(models.Model):
         """The forum's time zone as a ``zoneinfo.ZoneInfo``."""
         return zoneinfo.ZoneInfo(self.time_zone)
 
+    @property
+    def days(self) -> list[date]:
+        """Every calendar day of the forum, ``start_date`` to ``end_date``."""
+        return [self.start_date + timedelta(days=n) for n in range((self.end_date - self.start_date).days + 1)]
+
+    def day_bounds(self, day: date) -> tuple[datetime, datetime]:
+        """The aware moments at which ``day`` begins and the next day begins, in the forum's time zone."""
+        return (
+            datetime.combine(day, time.min, tzinfo=self.tzinfo),
+            datetime.combine(day + timedelta(days=1), time.min, tzinfo=self.tzinfo),
+        )
+
 
 _SESSION_OUTSIDE = {
     "starts": _("The session “%(title)s” starts on %(day)s, outside these dates. Move or delete it first."),

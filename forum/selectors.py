@@ -42,7 +42,7 @@ def forum_for_home() -> QuerySet[Forum]:
     )
 
 
-def _appearances_in(forum: Forum, schedule: PublicSchedule | None = None) -> QuerySet[SpeakerRole]:
+def appearances_in(forum: Forum, schedule: PublicSchedule | None = None) -> QuerySet[SpeakerRole]:
     """Speaker roles on ``forum``'s agendas, in the sessions ``schedule`` shows (all without one)."""
     shown = schedule.sessions_shown("agenda_item__session__") if schedule else Q()
     return SpeakerRole.objects.filter(shown, agenda_item__session__forum=forum)
@@ -57,7 +57,7 @@ def speaker_list(*, forum: Forum, schedule: PublicSchedule | None = None) -> Que
     """
     shown = schedule.sessions_shown("speaker_roles__agenda_item__session__") if schedule else Q()
     return (
-        Person.objects.filter(Exists(_appearances_in(forum, schedule).filter(person=OuterRef("pk"))))
+        Person.objects.filter(Exists(appearances_in(forum, schedule).filter(person=OuterRef("pk"))))
         .select_related("organization")
         .annotate(
             session_count=Count(
@@ -78,12 +78,12 @@ def speaker_detail(*, forum: Forum, schedule: PublicSchedule | None = None) -> Q
     this forum in time order, each with its agenda item, session, theme and room.
     """
     appearances = (
-        _appearances_in(forum, schedule)
+        appearances_in(forum, schedule)
         .select_related("agenda_item__session__theme", "agenda_item__session__room", "organization")
         .order_by("agenda_item__start", "agenda_item__order", "order")
     )
     return (
-        Person.objects.filter(Exists(_appearances_in(forum, schedule).filter(person=OuterRef("pk"))))
+        Person.objects.filter(Exists(appearances_in(forum, schedule).filter(person=OuterRef("pk"))))
         .select_related("organization")
         .prefetch_related(Prefetch("speaker_roles", queryset=appearances, to_attr="appearance_list"))
     )
@@ -109,7 +109,7 @@ def organization_list(*, forum: Forum) -> QuerySet[Organization]:
     """
     hosts = Forum.host_organizations.through.objects.filter(forum=forum, organization=OuterRef("pk"))
     organizes = SessionOrganizer.objects.filter(session__forum=forum, organization=OuterRef("pk"))
-    appears = _appearances_in(forum).filter(organization=OuterRef("pk"))
+    appears = appearances_in(forum).filter(organization=OuterRef("pk"))
     return (
         Organization.objects.annotate(is_host=Exists(hosts), kind_order=_kind_order())
         .filter(Q(is_host=True) | Exists(organizes) | Exists(appears))
@@ -123,7 +123,7 @@ def organization_list(*, forum: Forum) -> QuerySet[Organization]:
             ),
             Prefetch(
                 "speaker_roles",
-                queryset=_appearances_in(forum)
+                queryset=appearances_in(forum)
                 .filter(person__isnull=False)
                 .select_related("person")
                 .order_by(Lower("person__name"), "person_id", "agenda_item__start"),

@@ -15,7 +15,7 @@ them to their rapporteurs with a comment (``recommendation_services``).
 """
 
 from contextlib import nullcontext
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -197,10 +197,7 @@ class ForumDayFilter(admin.SimpleListFilter):
             forums = forums.filter(pk=chosen)
         days = set()
         for forum in forums:
-            days.update(
-                forum.start_date + timedelta(days=offset)
-                for offset in range((forum.end_date - forum.start_date).days + 1)
-            )
+            days.update(forum.days)
         return [(day.isoformat(), date_format(day, "SHORT_WEEKDAY_DATE_FORMAT")) for day in sorted(days)]
 
     def queryset(self, request, queryset):
@@ -212,13 +209,8 @@ class ForumDayFilter(admin.SimpleListFilter):
             raise IncorrectLookupParameters(error) from error
         on_day = Q(pk__in=[])
         for forum in Forum.objects.filter(start_date__lte=day, end_date__gte=day):
-            on_day |= Q(
-                **{
-                    self.forum_path: forum,
-                    "start__gte": datetime.combine(day, time.min, tzinfo=forum.tzinfo),
-                    "start__lt": datetime.combine(day + timedelta(days=1), time.min, tzinfo=forum.tzinfo),
-                }
-            )
+            opens, closes = forum.day_bounds(day)
+            on_day |= Q(**{self.forum_path: forum, "start__gte": opens, "start__lt": closes})
         return queryset.filter(on_day)
 
 

@@ -25,7 +25,7 @@ computed: a relevance order would break the programme's layout.
 import re
 import unicodedata
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
 from django.contrib.postgres.aggregates import StringAgg
 from django.contrib.postgres.search import SearchQuery, SearchVector
@@ -36,6 +36,7 @@ from modeltranslation.translator import NotRegistered, translator
 from modeltranslation.utils import build_localized_fieldname
 
 from forum.models import Forum, Organization, Person, Room
+from forum.selectors import appearances_in
 from sessions_app.models import Session, SessionOrganizer, SpeakerRole, Theme
 from sessions_app.published import PublicSchedule
 from sessions_app.selectors import programme_sessions
@@ -125,11 +126,9 @@ def programme_filter_options(forum: Forum, schedule: PublicSchedule | None = Non
     Days run from ``forum.start_date`` to ``forum.end_date``. With ``schedule``
     (``published``), organizations and people of sessions it does not show are left out.
     """
-    shown = schedule.sessions_shown("agenda_item__session__") if schedule else Q()
-    roles = SpeakerRole.objects.filter(shown, agenda_item__session__forum=forum)
-    days = [forum.start_date + timedelta(days=n) for n in range((forum.end_date - forum.start_date).days + 1)]
+    roles = appearances_in(forum, schedule)
     return FilterOptions(
-        days=days,
+        days=forum.days,
         themes=list(
             Theme.objects.filter(pk__in=Session.objects.filter(forum=forum).values("theme_id")).order_by("order", "pk")
         ),
@@ -157,8 +156,7 @@ def programme_search(*, forum: Forum, filters: ProgrammeFilters) -> QuerySet[Ses
     """
     sessions = programme_sessions(forum=forum)
     if filters.day is not None:
-        opens = datetime.combine(filters.day, time.min, tzinfo=forum.tzinfo)
-        closes = datetime.combine(filters.day + timedelta(days=1), time.min, tzinfo=forum.tzinfo)
+        opens, closes = forum.day_bounds(filters.day)
         sessions = sessions.filter(start__gte=opens, start__lt=closes)
     if filters.kind:
         sessions = sessions.filter(kind=filters.kind)

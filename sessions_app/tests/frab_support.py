@@ -8,30 +8,24 @@ the same paths without it.
 """
 
 import json
-import os
 import uuid
 from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from django.conf import settings
 from jsonschema import Draft6Validator, FormatChecker
 from lxml import etree
 
 from forum.models import Forum, Person, Room
 from sessions_app.models import AgendaItem, Session, SpeakerRole, Theme
+from sessions_app.tests.support import shared_dir
 
 DATA = Path(__file__).parent / "data"
 SMALL_JSON = DATA / "frab-small.schedule.json"
 SMALL_XML = DATA / "frab-small.schedule.xml"
 TINY_GUID = uuid.UUID("8bdf851e-5715-494c-b81c-52b7af46723a")
 """The guid of the one event of ``tiny_schedule``."""
-
-
-def shared_dir() -> Path:
-    """``$FORUM_SHARED_DIR``, by default ``../shared`` beside the project."""
-    return Path(os.environ.get("FORUM_SHARED_DIR") or Path(settings.BASE_DIR).parent / "shared")
 
 
 def shared_file(*parts: str) -> Path:

@@ -50,10 +50,14 @@ class ConceptNote:
     agenda: list[AgendaEntry]
 
 
+def shared_dir() -> Path:
+    """``$FORUM_SHARED_DIR``, by default ``../shared`` beside the project."""
+    return Path(os.environ.get("FORUM_SHARED_DIR") or Path(settings.BASE_DIR).parent / "shared")
+
+
 def concept_note_path() -> Path:
-    """``$FORUM_SHARED_DIR/seeds/quito-2020-concept-note.txt``, by default beside the project."""
-    shared = os.environ.get("FORUM_SHARED_DIR") or Path(settings.BASE_DIR).parent / "shared"
-    return Path(shared) / "seeds" / "quito-2020-concept-note.txt"
+    """``seeds/quito-2020-concept-note.txt`` in ``shared_dir``."""
+    return shared_dir() / "seeds" / "quito-2020-concept-note.txt"
 
 
 def _between(lines: list[str], start: str, end: str) -> list[str]:
