@@ -75,11 +75,9 @@ class PersonalCalendarView(View):
         registration = personal.registration_by_calendar_token(token)
         if registration is None:
             raise Http404("No calendar has this address.")
-        entries = personal.personal_entries(registration)
+        attendances = dict(personal.personal_entries(registration))
         schedule = public_schedule(registration.forum)
-        shown = {session.pk for session in schedule.apply(s for s, _ in entries)}
-        entries = [(session, attendance) for session, attendance in entries if session.pk in shown]
-        entries.sort(key=lambda entry: entry[0].start)
+        entries = [(session, attendances[session]) for session in schedule.apply(attendances)]
         calendar = calendars.personal_calendar(
             registration.forum, entries, stamp=timezone.now(), sequence=schedule.version
         )

@@ -103,7 +103,8 @@ def public_schedule(forum: Forum, user=None) -> PublicSchedule:
     PDF) sees: the latest release's, or the working programme for staff and for a
     forum never released. One query (the latest release); ``apply`` may read the
     forum's rooms once."""
+    releases = ProgrammeRelease.objects.filter(forum=forum).defer("changes").order_by("-number")
     if user is not None and user.is_staff:
-        release = ProgrammeRelease.objects.filter(forum=forum).defer("snapshot", "changes").order_by("-number").first()
+        release = releases.defer("snapshot").first()
         return PublicSchedule(forum=forum, release=release, preview=release is not None)
-    return PublicSchedule(forum=forum, release=ProgrammeRelease.objects.filter(forum=forum).order_by("-number").first())
+    return PublicSchedule(forum=forum, release=releases.first())

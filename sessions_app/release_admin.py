@@ -1,5 +1,5 @@
-"""Admin for programme releases: the forums' "Release the programme" action and the
-read-only list of releases.
+"""Admin for programme releases: the forums' "Release the programme" action (the read-only
+list of releases is ``sessions_app.admin.ProgrammeReleaseAdmin``).
 
 The action (added to ``forum.admin.ForumAdmin``) shows the pending changes of one forum's
 programme in words, the participants who will be e-mailed and a note field; confirming

@@ -22,13 +22,6 @@ FEED_QUERIES = 3  # the registration with its forum, the sessions with sign-up s
 # the latest release
 
 
-@pytest.fixture(autouse=True)
-def _english():
-    """Start in English and leave the language as found (a /es/ request leaves Spanish active)."""
-    with translation.override("en"):
-        yield
-
-
 def feed_url(registration: Registration) -> str:
     return reverse("calendars:personal-ics", kwargs={"token": calendar_token_of(registration)})
 

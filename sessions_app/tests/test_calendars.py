@@ -59,14 +59,6 @@ def local(moment: datetime) -> tuple[str, datetime]:
     return str(moment.tzinfo), moment.replace(tzinfo=None)
 
 
-@pytest.fixture(autouse=True)
-def _english():
-    """Start in English and leave the language as found: a request to a /es/ URL activates
-    Spanish for the rest of the thread (``LocaleMiddleware`` does not switch back)."""
-    with translation.override("en"):
-        yield
-
-
 @pytest.fixture
 def madrid_forum(db):
     """A forum in Madrid over the weekend summer time ends (25–27 October 2025)."""
