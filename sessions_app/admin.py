@@ -64,7 +64,6 @@ from sessions_app.recommendation_services import (
     version_diff,
 )
 from sessions_app.recommendations import Recommendation, RecommendationsDocument, RecommendationsVersion
-from sessions_app.release_admin import RELEASE_TIME_FORMAT
 from sessions_app.release_texts import forum_sessions, session_changes
 from sessions_app.releases import ProgrammeRelease
 from sessions_app.services import document_retry
@@ -735,7 +734,7 @@ class ProgrammeReleaseAdmin(ViewOnlyMixin, admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("released (forum time)"), ordering="released_at")
     def released(self, release: ProgrammeRelease) -> str:
-        return date_format(release.released_at.astimezone(release.forum.tzinfo), RELEASE_TIME_FORMAT)
+        return date_format(release.released_at.astimezone(release.forum.tzinfo), "SHORT_WEEKDAY_DATETIME_FORMAT")
 
     @admin.display(description=gettext_lazy("changes"))
     def change_count(self, release: ProgrammeRelease) -> int:

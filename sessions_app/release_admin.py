@@ -33,7 +33,6 @@ from sessions_app.release_texts import forum_sessions, session_changes
 from sessions_app.releases import ProgrammeRelease
 
 NOTE_MAX_LENGTH = 2000
-RELEASE_TIME_FORMAT = "SHORT_WEEKDAY_DATETIME_FORMAT"
 
 
 class ReleaseForm(forms.Form):
