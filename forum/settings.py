@@ -32,8 +32,12 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 # https://docs.djangoproject.com/en/5.2/ref/settings/#secure-ssl-redirect
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
+# HSTS for a year, subdomains and preload included, as `check --deploy` asks; a domain
+# whose subdomains are not all on HTTPS turns the last two off.
 # https://docs.djangoproject.com/en/5.2/ref/settings/#secure-hsts-seconds
-SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 3600)
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=not DEBUG)
 if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
     # https://docs.djangoproject.com/en/5.2/ref/settings/#secure-proxy-ssl-header
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -61,6 +65,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # ETag on every full response and 304 to a matching If-None-Match / If-Modified-Since.
+    # https://docs.djangoproject.com/en/5.2/ref/middleware/#module-django.middleware.http
+    "django.middleware.http.ConditionalGetMiddleware",
     "forum.middleware.RejectNulInQueryMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -122,18 +129,37 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# The worker logs through Django's LOGGING (structured in production) instead of its own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Scheduled work, run by `celery beat` (Procfile): stuck PDF renders queued again, and the
+# reminder e-mail before each forum.
+# https://docs.celeryq.dev/en/stable/userguide/periodic-tasks.html
+CELERY_BEAT_SCHEDULE = {
+    "requeue-stuck-documents": {"task": "sessions_app.requeue_stuck_documents", "schedule": 5 * 60},
+    "send-forum-reminders": {"task": "registration.send_forum_reminders", "schedule": 15 * 60},
+}
 
 ## CACHE SETTINGS
+# Redis (REDIS_CACHE_URL, else the broker's Redis) when there is one, shared by every web
+# and worker process; otherwise each process's own memory, which is right only for a
+# single process (`runserver`, tests). Public pages and exports are cached here
+# (forum.caching) and dropped whenever the data they show changes.
 # https://docs.djangoproject.com/en/5.2/topics/cache/
-if CELERY_BROKER_URL.startswith("redis"):
+_REDIS_CACHE_URL = env.str(
+    "REDIS_CACHE_URL", default=CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else ""
+)
+if _REDIS_CACHE_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": env.str("REDIS_CACHE_URL", default=CELERY_BROKER_URL),
+            "LOCATION": _REDIS_CACHE_URL,
+            "KEY_PREFIX": env.str("DJANGO_CACHE_KEY_PREFIX", default="forum"),
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 2000}}}
+# Seconds a cached public page or export is kept at most (it is dropped earlier when its data changes).
+PUBLIC_CACHE_SECONDS = env.int("DJANGO_PUBLIC_CACHE_SECONDS", default=600)
 
 ## AUTHENTICATION SETTINGS
 # https://docs.djangoproject.com/en/5.2/topics/auth/customizing/#substituting-a-custom-user-model
@@ -220,8 +246,31 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=BASE_DIR / "media")
+# Generated PDFs: local files by default; DJANGO_FILE_STORAGE=s3 keeps them in an
+# S3-compatible bucket (AWS, MinIO, Ceph…) that several web and worker machines share.
+# Credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or the machine's role).
+# https://django-storages.readthedocs.io/en/latest/backends/amazon-S3.html
+_FILE_STORAGE = env.str("DJANGO_FILE_STORAGE", default="local")
+if _FILE_STORAGE == "s3":
+    _DEFAULT_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default=None),
+            "region_name": env.str("AWS_S3_REGION_NAME", default=None),
+            "location": env.str("AWS_LOCATION", default="documents"),
+            # Private objects: the document views check the forum before sending a file.
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+elif _FILE_STORAGE == "local":
+    _DEFAULT_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+else:
+    raise ImproperlyConfigured(f"DJANGO_FILE_STORAGE must be 'local' or 's3', not {_FILE_STORAGE!r}.")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _DEFAULT_STORAGE,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -237,11 +286,25 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 ## LOGGING
+# DJANGO_LOG_FORMAT=json (the production profile's) writes one JSON object per line, with
+# time, level, logger, message and any extra fields, for a log collector.
+# https://nhairs.github.io/python-json-logger/
+_LOG_FORMAT = env.str("DJANGO_LOG_FORMAT", default="plain")
+if _LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"DJANGO_LOG_FORMAT must be 'plain' or 'json', not {_LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "{asctime} {levelname} {name}: {message}", "style": "{"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "{asctime} {levelname} {name}: {message}", "style": "{"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "{asctime}{levelname}{name}{message}{process}",
+            "style": "{",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": _LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
     # WeasyPrint's per-render progress and fontTools' subsetting chatter; their warnings
     # (e.g. a refused URL) still show.

@@ -282,6 +282,7 @@ class Notification(models.Model):
         SESSION_WAITLISTED = "session_waitlisted", _("Session waitlist joined")
         SESSION_PROMOTED = "session_promoted", _("Promoted from a session's waitlist")
         SESSION_CHANGED = "session_changed", _("Session changed in a programme release")
+        REMINDER = "reminder", _("Forum reminder")
 
     SESSION_KINDS = (Kind.SESSION_CONFIRMED, Kind.SESSION_WAITLISTED, Kind.SESSION_PROMOTED, Kind.SESSION_CHANGED)
 
@@ -313,6 +314,10 @@ class Notification(models.Model):
                 condition=Q(kind__startswith="session_", session__isnull=False)
                 | (~Q(kind__startswith="session_") & Q(session__isnull=True)),
                 name="notification_session_matches_kind",
+            ),
+            # One reminder per registration, however often the scheduled task runs.
+            models.UniqueConstraint(
+                fields=["registration"], condition=Q(kind="reminder"), name="notification_one_reminder_per_registration"
             ),
         ]
 
