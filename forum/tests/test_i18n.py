@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
@@ -207,12 +208,26 @@ def test_every_page_offers_both_languages_by_their_own_names(client, quito_forum
         page,
         forum_url_in("es", "speaker-list", quito_forum) + "?page=1",
     ]
-    assert all("csrfmiddlewaretoken" in form["fields"] for form in switch.forms)
+    # No per-visitor token, so the page can be cached for every anonymous visitor.
+    assert not any("csrfmiddlewaretoken" in form["fields"] for form in switch.forms)
     buttons = [form["button"] for form in switch.forms]
     assert [(b["type"], b["lang"], b["text"], b["aria-pressed"]) for b in buttons] == [
         ("submit", "en", "English", "true"),
         ("submit", "es", "Español", "false"),
     ]
+
+
+def test_the_switch_works_for_a_browser_without_csrf_cookie(quito_forum):
+    """set_language is CSRF-exempt: a visitor whose page came from the cache has no token."""
+    client = Client(enforce_csrf_checks=True)
+    page = forum_url_in("en", "organization-list", quito_forum)
+    form = switch_form(client.get(page).content.decode(), "es")
+
+    response = client.post(form["action"], form["fields"])
+
+    assert response.status_code == 302
+    assert response["Location"] == forum_url_in("es", "organization-list", quito_forum)
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "es"
 
 
 @pytest.mark.parametrize(("start", "target"), [("en", "es"), ("es", "en")])
