@@ -2,8 +2,9 @@
 
 Each sentence is written once, here, and marked for translation; the templates under
 ``registration/email/`` only lay the same content out as plain text (``message.txt``)
-and HTML (``message.html``). Dates and session times are given in the forum's time zone.
-Links are absolute, on ``settings.SITE_URL``.
+and HTML (``message.html``); the reminder before a forum (``reminder.txt`` and
+``reminder.html``) adds the participant's programme to that layout. Dates and session
+times are given in the forum's time zone. Links are absolute, on ``settings.SITE_URL``.
 """
 
 from datetime import date
@@ -19,7 +20,9 @@ from django.utils.translation import pgettext_lazy
 
 from forum.models import Forum
 from registration import selectors, services
+from registration.calendar import personal_entries, personal_feed_url
 from registration.models import Notification, Registration
+from sessions_app.calendars import Attendance
 from sessions_app.models import Session
 from sessions_app.release_texts import describe as describe_change
 
@@ -37,13 +40,15 @@ def build_message(notification: Notification) -> EmailMultiAlternatives:
 
     Written in the registration's ``language`` to its user's address, from
     ``DEFAULT_FROM_EMAIL``. Expects ``notification.registration`` (with its forum and
-    user) and, for session kinds, ``notification.session``.
+    user) and, for session kinds, ``notification.session``. The reminder before the
+    forum reads the participant's sessions in one more query.
     """
     registration = notification.registration
+    layout = "reminder" if notification.kind == Kind.REMINDER else "message"
     with translation.override(registration.language):
         context = _context(notification)
-        text = render_to_string("registration/email/message.txt", context)
-        html = render_to_string("registration/email/message.html", context)
+        text = render_to_string(f"registration/email/{layout}.txt", context)
+        html = render_to_string(f"registration/email/{layout}.html", context)
     message = EmailMultiAlternatives(
         subject=context["subject"],
         body=text,
@@ -87,15 +92,24 @@ def _context(notification: Notification) -> dict:
     if notification.kind == Kind.SESSION_CHANGED:
         page = reverse("sessions_app:session-detail", kwargs={"forum_slug": forum.slug, "session_slug": session.slug})
         links.insert(0, (_("Session page"), site + page))
-    return {
+    context = {
         "language": translation.get_language(),
         "subject": " ".join(_subject(notification, names).split()),
         "greeting": _("Dear %(name)s,") % names,
-        "paragraphs": _paragraphs(notification, names),
         "facts": facts,
         "links": links,
         "signature": _("The organizers of %(forum)s") % names,
     }
+    if notification.kind == Kind.REMINDER:
+        agenda = _agenda(registration)
+        context["paragraphs"] = _reminder(agenda, names)
+        context["agenda"] = agenda
+        context["agenda_title"] = _("Your programme (%(city)s time)") % names
+        if registration.calendar_token:  # made when the participant first opened their page
+            links.append((_("Your calendar feed"), personal_feed_url(registration)))
+    else:
+        context["paragraphs"] = _paragraphs(notification, names)
+    return context
 
 
 def _subject(notification: Notification, names: dict) -> str:
@@ -113,6 +127,7 @@ def _subject(notification: Notification, names: dict) -> str:
         Kind.SESSION_WAITLISTED: _("You are on the session's waitlist: %(session)s"),
         Kind.SESSION_PROMOTED: _("A seat is now yours: %(session)s"),
         Kind.SESSION_CHANGED: _("Programme change: %(session)s"),
+        Kind.REMINDER: _("Reminder: %(forum)s, %(dates)s"),
     }
     return subjects[notification.kind] % names
 
@@ -235,6 +250,60 @@ def _session_changed(notification: Notification, names: dict) -> list[str]:
     return [intro % names, *(describe_change(change, forum.tzinfo) for change in changes), *closing]
 
 
+def _agenda(registration: Registration) -> list[dict]:
+    """The sessions that take place for ``registration``'s participant, in time order: every
+    plenary and each parallel session they hold a seat in or are on the waitlist of
+    (``registration.calendar.personal_entries``, one query); cancelled sessions are left out.
+
+    Each item has ``when`` (day and times in the forum's time zone), ``title``, ``room``,
+    ``place`` ("plenary", "seat" or "waitlist") and ``attendance``, that place as a
+    translated phrase.
+    """
+    forum = registration.forum
+    phrases = {
+        "plenary": _("plenary, open to every participant"),
+        "seat": _("your seat"),
+        "waitlist": _("waitlist: we will write to you if a seat becomes free"),
+    }
+    agenda = []
+    for session, attendance in personal_entries(registration):
+        if session.is_cancelled:
+            continue
+        if session.is_plenary:
+            place = "plenary"
+        else:
+            place = "waitlist" if attendance == Attendance.WAITLISTED else "seat"
+        agenda.append(
+            {
+                "when": _slot(session, forum),
+                "title": session.title,
+                "room": session.room.name if session.room_id else _("room to be announced"),
+                "place": place,
+                "attendance": phrases[place],
+            }
+        )
+    return agenda
+
+
+def _reminder(agenda: list[dict], names: dict) -> list[str]:
+    """The paragraphs of the reminder before the forum, given the participant's ``agenda``."""
+    paragraphs = [
+        _("%(forum)s (%(city)s, %(dates)s) is about to begin, and we look forward to seeing you there.") % names
+    ]
+    if agenda:
+        paragraphs.append(
+            _(
+                "Plenary sessions are open to every participant. Below are the plenaries and the parallel sessions "
+                "you chose."
+            )
+        )
+    if not any(item["place"] == "seat" for item in agenda):
+        paragraphs.append(
+            _("You hold no seat in a parallel session yet. You can still choose sessions on your registration page.")
+        )
+    return paragraphs
+
+
 def _leave_session_hint() -> str:
     return _(
         "If you cannot attend, leave the session on your registration page so that someone else can have your seat."
@@ -265,6 +334,17 @@ def _session_time(session: Session, forum: Forum) -> str:
         "start": date_format(start, "H:i"),
         "end": date_format(end, "H:i"),
         "city": forum.city,
+    }
+
+
+def _slot(session: Session, forum: Forum) -> str:
+    """The session's day and times in ``forum``'s time zone, e.g. "Wednesday 22 January 2020, 14:00–16:30"."""
+    zone = forum.tzinfo
+    start, end = timezone.localtime(session.start, zone), timezone.localtime(session.end, zone)
+    return _("%(day)s, %(start)s–%(end)s") % {
+        "day": date_format(start, WEEKDAY_FORMAT),
+        "start": date_format(start, "H:i"),
+        "end": date_format(end, "H:i"),
     }
 
 

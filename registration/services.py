@@ -18,12 +18,12 @@ Refusals raise ``RegistrationError`` with a message for the participant and a ``
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from allauth.account.models import EmailAddress
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, Min, OuterRef, Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -51,6 +51,9 @@ DETAIL_FIELDS = (
 """The fields a participant fills in and may edit until registration closes."""
 
 Status = Registration.Status
+
+REMINDER_LEAD = timedelta(hours=24)
+"""How long before a forum starts its participants are sent the reminder e-mail."""
 
 
 class RegistrationError(Exception):
@@ -404,6 +407,74 @@ def drop_plenary_signups(*, session: Session) -> int:
         return 0
     deleted, _by_model = SessionSignup.objects.filter(session=session).delete()
     return deleted
+
+
+def queue_forum_reminders(now: datetime | None = None) -> int:
+    """Write the reminder e-mail owed before a forum starts, once per participant; return how many.
+
+    A published forum starts at its first session that is not cancelled, or, without
+    one, at 00:00 on ``start_date`` in the forum's ``time_zone``. From ``REMINDER_LEAD``
+    (24 hours) before that moment until it, every CONFIRMED registration of the forum
+    that has no reminder yet gets a ``Notification`` of kind REMINDER, and its e-mail is
+    queued on commit (task ``registration.send_notification``). Submitted, waitlisted,
+    declined and cancelled registrations get none; a participant confirmed later inside
+    the window gets theirs at the next run. Once the forum has started nothing more is
+    written, so a reminder missed while the site was down is not sent late.
+
+    ``now`` is an aware datetime (default: the current time); session times are stored
+    in UTC and compared as such. Celery beat runs this every 15 minutes
+    (``registration.send_forum_reminders``, ``CELERY_BEAT_SCHEDULE``), so a reminder goes
+    out between 24 hours and 23 hours 45 minutes before the start.
+
+    Idempotent, also when two runs overlap: each forum's reminders are written in one
+    transaction that first locks the forum's row (``SELECT … FOR UPDATE``; on SQLite the
+    ``IMMEDIATE`` transaction takes the database's write lock), so a second run waits and
+    then finds every reminder written. The partial unique constraint
+    ``notification_one_reminder_per_registration`` backs this up: a duplicate would
+    raise ``IntegrityError``, rolling back that forum's batch and ending the run, rather
+    than send twice. Queries: one for the forums, then three per forum due a reminder (lock,
+    registrations without a reminder, one bulk insert; SQLite splits the insert into
+    batches of its bound-parameter limit), whatever the number of participants.
+    """
+    now = now or timezone.now()
+    return sum(_queue_reminders(forum) for forum in _forums_due_a_reminder(now))
+
+
+def _forums_due_a_reminder(now: datetime) -> list[Forum]:
+    """The published forums that start within ``REMINDER_LEAD`` after ``now`` and have not started.
+
+    One query: the dates are narrowed in the database (a forum's local calendar day is at
+    most one day off its UTC day), the start moment is checked here.
+    """
+    utc_today = now.astimezone(UTC).date()
+    utc_last_day = (now + REMINDER_LEAD).astimezone(UTC).date()
+    forums = Forum.objects.filter(
+        is_published=True,
+        start_date__lte=utc_last_day + timedelta(days=1),
+        end_date__gte=utc_today - timedelta(days=1),
+    ).annotate(first_session_start=Min("sessions__start", filter=Q(sessions__is_cancelled=False)))
+    return [forum for forum in forums if now < _forum_start(forum) <= now + REMINDER_LEAD]
+
+
+def _forum_start(forum: Forum) -> datetime:
+    """When ``forum`` starts: its ``first_session_start`` annotation, else 00:00 local on ``start_date``."""
+    return forum.first_session_start or forum.day_bounds(forum.start_date)[0]
+
+
+@transaction.atomic
+def _queue_reminders(forum: Forum) -> int:
+    """Write a REMINDER for each CONFIRMED registration of ``forum`` that has none, under the
+    forum's row lock, and queue their e-mails on commit. Returns how many were written."""
+    Forum.objects.select_for_update().get(pk=forum.pk)  # a run overlapping this one waits here
+    reminded = Notification.objects.filter(registration=OuterRef("pk"), kind=Notification.Kind.REMINDER)
+    due = Registration.objects.filter(forum=forum, status=Status.CONFIRMED).filter(~Exists(reminded)).order_by()
+    reminders = Notification.objects.bulk_create(
+        Notification(registration_id=registration_id, kind=Notification.Kind.REMINDER)
+        for registration_id in due.values_list("pk", flat=True)
+    )
+    for reminder in reminders:
+        transaction.on_commit(partial(_queue_notification, reminder.pk), robust=True)
+    return len(reminders)
 
 
 def notify(registration: Registration, kind: str, *, session: Session | None = None, release=None) -> Notification:

@@ -1,4 +1,5 @@
-"""Celery tasks of registration: sending the participants' e-mail notifications.
+"""Celery tasks of registration: sending the participants' e-mail notifications, and
+writing the reminders due before a forum starts (run by Celery beat).
 
 Task names are explicit so that renaming a function does not orphan messages already
 in the queue.
@@ -11,6 +12,7 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
+from registration import services
 from registration.emails import build_message
 from registration.models import Notification
 
@@ -56,3 +58,18 @@ def send_notification(notification_id: int) -> None:
         build_message(notification).send()
         notification.sent_at = timezone.now()
         notification.save(update_fields=["sent_at"])
+
+
+@shared_task(name="registration.send_forum_reminders", ignore_result=True)
+def send_forum_reminders() -> int:
+    """Write and queue the reminder e-mails now due; return how many were queued.
+
+    Celery beat runs it every 15 minutes (``CELERY_BEAT_SCHEDULE`` in ``forum.settings``;
+    https://docs.celeryq.dev/en/stable/userguide/periodic-tasks.html). The rule (24 hours
+    before a forum's first session, once per confirmed participant, safe when runs
+    overlap) is ``registration.services.queue_forum_reminders``; each e-mail is sent by
+    ``send_notification``.
+    """
+    queued = services.queue_forum_reminders()
+    logger.info("Queued %s forum reminder e-mails.", queued)
+    return queued
