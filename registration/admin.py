@@ -265,6 +265,10 @@ class SessionSignupInline(ReadOnlyInline):
     readonly_fields = fields
     ordering = ["session__start"]
 
+    def get_queryset(self, request):
+        """Rows with what each prints (its session, its registration's forum) joined."""
+        return super().get_queryset(request).select_related("session", "registration__forum")
+
     @admin.display(description=gettext_lazy("signed up at (forum time)"))
     def signed_up(self, signup: SessionSignup) -> str | None:
         return _forum_time(signup.created_at, signup.registration.forum)
@@ -276,6 +280,10 @@ class NotificationInline(ReadOnlyInline):
     model = Notification
     fields = ["kind", "session", "written", "sent"]
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        """Rows with what each prints (its session, its registration's forum and user) joined."""
+        return super().get_queryset(request).select_related("session", "registration__forum", "registration__user")
 
     @admin.display(description=gettext_lazy("written at (forum time)"))
     def written(self, notification: Notification) -> str | None:

@@ -23,10 +23,9 @@ from django.utils.translation import gettext_lazy, ngettext
 from sessions_app.release_services import (
     ReleaseError,
     changes_fingerprint,
-    latest_release,
     no_changes_error,
     notification_recipients,
-    pending_changes,
+    pending_release,
     release_programme,
 )
 from sessions_app.release_texts import forum_sessions, session_changes
@@ -86,8 +85,7 @@ def release_programme_action(modeladmin, request, queryset):
         else:
             _report(modeladmin, request, release)
             return None
-    previous = latest_release(forum)
-    changes = pending_changes(forum)
+    previous, changes = pending_release(forum)
     if not changes:
         modeladmin.message_user(request, no_changes_error(previous).message, messages.WARNING)
         return None

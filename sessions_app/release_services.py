@@ -175,13 +175,19 @@ def published_releases(forum: Forum) -> QuerySet[ProgrammeRelease]:
     return ProgrammeRelease.objects.filter(forum=forum).defer("snapshot").order_by("-number")
 
 
-def pending_changes(forum: Forum) -> list[dict]:
-    """What releasing ``forum``'s programme now would list: the changes (``diff_snapshots``)
-    from the latest release's snapshot to the current programme; for the first release,
-    every session as ``added``. Read-only, three queries, no lock (for display: the
-    release itself computes them again under the forum's lock)."""
+def pending_release(forum: Forum) -> tuple[ProgrammeRelease | None, list[dict]]:
+    """``forum``'s latest release (None before the first) and what releasing its programme
+    now would list: the changes (``diff_snapshots``) from that release's snapshot to the
+    current programme; for the first release, every session as ``added``. Read-only,
+    three queries, no lock (for display: the release itself computes them again under
+    the forum's lock)."""
     previous = latest_release(forum)
-    return diff_snapshots(previous.snapshot if previous else {}, programme_snapshot(forum))
+    return previous, diff_snapshots(previous.snapshot if previous else {}, programme_snapshot(forum))
+
+
+def pending_changes(forum: Forum) -> list[dict]:
+    """The changes of ``pending_release``."""
+    return pending_release(forum)[1]
 
 
 def changes_fingerprint(changes: list[dict]) -> str:
