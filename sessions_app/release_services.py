@@ -185,11 +185,6 @@ def pending_release(forum: Forum) -> tuple[ProgrammeRelease | None, list[dict]]:
     return previous, diff_snapshots(previous.snapshot if previous else {}, programme_snapshot(forum))
 
 
-def pending_changes(forum: Forum) -> list[dict]:
-    """The changes of ``pending_release``."""
-    return pending_release(forum)[1]
-
-
 def changes_fingerprint(changes: list[dict]) -> str:
     """A SHA-256 hex digest of ``changes``, to check that a release stores the changes an
     organizer reviewed (``release_programme``'s ``expected_fingerprint``)."""

@@ -22,7 +22,7 @@ from sessions_app.models import Session
 from sessions_app.release_services import (
     ReleaseError,
     changes_fingerprint,
-    pending_changes,
+    pending_release,
     programme_snapshot,
     release_programme,
 )
@@ -348,7 +348,7 @@ def test_session_changed_email_is_sent_once_even_if_the_task_runs_twice(programm
 
 
 def test_release_refuses_changes_other_than_those_reviewed(programme):
-    reviewed = changes_fingerprint(pending_changes(programme.forum))
+    reviewed = changes_fingerprint(pending_release(programme.forum)[1])
     programme.steady.title = "Changed meanwhile"
     programme.steady.save()
 
@@ -357,7 +357,7 @@ def test_release_refuses_changes_other_than_those_reviewed(programme):
 
     assert refusal.value.code == "stale"
     assert not ProgrammeRelease.objects.exists()
-    assert programme.release(expected_fingerprint=changes_fingerprint(pending_changes(programme.forum))).number == 1
+    assert programme.release(expected_fingerprint=changes_fingerprint(pending_release(programme.forum)[1])).number == 1
 
 
 # Sign-ups for a cancelled session.
