@@ -43,3 +43,15 @@ def document_render_task(document_id: int) -> None:
         services.document_render(document_id=document_id)
     except GeneratedDocument.DoesNotExist:
         logger.info("Document %s no longer exists; nothing to render.", document_id)
+
+
+@shared_task(name="sessions_app.requeue_stuck_documents", ignore_result=True)
+def requeue_stuck_documents_task() -> int:
+    """Queue again every stuck PDF render (``services.requeue_stuck_documents``); return how many.
+
+    Scheduled every 5 minutes by Celery beat (``CELERY_BEAT_SCHEDULE`` in ``forum.settings``,
+    https://docs.celeryq.dev/en/stable/userguide/periodic-tasks.html), so a render whose
+    worker died, or whose message the broker lost, is retried without anyone asking. Takes
+    no arguments; the count is logged by the service, the result is not stored.
+    """
+    return services.requeue_stuck_documents()
