@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from modeltranslation.admin import TranslationAdmin
 
+from forum import caching
 from forum.formsets import LiveFormsInlineFormSet
 from forum.invitations import InvitationError, invite_rapporteur
 from forum.models import ROOM_NAME_TAKEN, Forum, Organization, Person, Room, User, place_time_zones
@@ -194,6 +195,7 @@ class RoomInlineFormSet(LiveFormsInlineFormSet):
             spare = (name for name in (f"(renaming {n})" for n in count(1)) if name not in in_use)
             for pk, name in zip(renamed, spare, strict=False):
                 stored.filter(pk=pk).update(name=name)
+            caching.bump()  # QuerySet.update sends no model signals
         return super().save_existing_objects(commit)
 
 

@@ -7,3 +7,9 @@ class ForumConfig(AppConfig):
 
     name = "forum"
     verbose_name = _("Forum")
+
+    def ready(self) -> None:
+        """Drop the cached public pages whenever a row they may show changes (``forum.caching``)."""
+        from forum import caching  # imports the models: only once the registry is ready
+
+        caching.connect_invalidation()

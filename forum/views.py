@@ -2,9 +2,12 @@
 
 Views are thin: each reads through ``forum.selectors`` and renders a template. A forum
 that does not exist or is not published answers 404, as does a person who does not
-appear in the forum's agendas.
+appear in the forum's agendas. Anonymous visitors are served from the shared cache
+(``forum.caching.PublicCacheMixin``).
 """
 
+from collections.abc import Iterable
+from datetime import datetime
 from functools import cached_property
 
 from django.db.models import Exists, OuterRef
@@ -13,6 +16,7 @@ from django.utils import timezone
 from django.views.generic import DetailView, ListView
 
 from forum import selectors
+from forum.caching import PublicCacheMixin
 from forum.models import Forum
 from registration import selectors as registration_selectors
 from sessions_app.published import public_schedule
@@ -35,7 +39,7 @@ class PublishedForumMixin:
         return super().get_context_data(forum=self.forum, **kwargs)
 
 
-class ForumListView(ListView):
+class ForumListView(PublicCacheMixin, ListView):
     """The published forums, latest first (``forum/forum_list.html``)."""
 
     template_name = "forum/forum_list.html"
@@ -58,7 +62,17 @@ def registration_state(forum: Forum) -> str | None:
     return "open" if now < registration_settings.closes_at else "closed"
 
 
-class ForumHomeView(DetailView):
+def registration_boundaries(forum: Forum) -> Iterable[datetime]:
+    """The moments (aware) at which ``forum``'s registration opens and closes, when pages
+    saying whether it is open change by themselves; none without registration settings
+    (``registration_settings`` should be joined)."""
+    registration_settings = getattr(forum, "registration_settings", None)
+    if registration_settings is None:
+        return ()
+    return (registration_settings.opens_at, registration_settings.closes_at)
+
+
+class ForumHomeView(PublicCacheMixin, DetailView):
     """A forum's home page: title, edition, theme, place, dates, introduction and hosts, and
     its registration: whether it is open, opens later or has closed, with "Register" for a
     visitor without an active registration while it is open and "My registration" for a
@@ -90,8 +104,12 @@ class ForumHomeView(DetailView):
             **kwargs,
         )
 
+    def content_changes_at(self) -> Iterable[datetime]:
+        """When registration opens and closes: the page says whether it is open."""
+        return registration_boundaries(self.object)
 
-class SpeakerListView(PublishedForumMixin, ListView):
+
+class SpeakerListView(PublicCacheMixin, PublishedForumMixin, ListView):
     """People named in the forum's agendas, alphabetically, with their default position,
     100 a page (``?page=N``; a page past the last answers 404)."""
 
@@ -104,7 +122,7 @@ class SpeakerListView(PublishedForumMixin, ListView):
         return selectors.speaker_list(forum=self.forum, schedule=public_schedule(self.forum, self.request.user))
 
 
-class SpeakerDetailView(PublishedForumMixin, DetailView):
+class SpeakerDetailView(PublicCacheMixin, PublishedForumMixin, DetailView):
     """A speaker's page: name, default position, bio and every appearance in the forum."""
 
     template_name = "forum/speaker_detail.html"
@@ -116,7 +134,7 @@ class SpeakerDetailView(PublishedForumMixin, DetailView):
         return selectors.speaker_detail(forum=self.forum, schedule=public_schedule(self.forum, self.request.user))
 
 
-class OrganizationListView(PublishedForumMixin, ListView):
+class OrganizationListView(PublicCacheMixin, PublishedForumMixin, ListView):
     """Organizations hosting the forum, organizing its sessions or represented on its agendas."""
 
     template_name = "forum/organization_list.html"

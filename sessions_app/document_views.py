@@ -9,6 +9,15 @@ of the current content and sends the stored file if it is ready, or redirects to
 document's status page. A POST retries the current document when rendering failed, has
 been queued too long or is stuck.
 
+Finding the current document means rendering the subject's HTML and hashing it, which
+takes seconds for a large programme, so which ready document prints a subject's
+current content is kept in the shared cache (``forum.caching``, dropped with every
+change of the data): a repeated GET then reads that row and sends its file. A ready
+PDF carries an ``ETag`` (of its content hash, language and file) and ``Last-Modified``
+(when its render was stored), with ``Cache-Control: no-cache`` (``private`` too for a
+signed-in visitor, who may be reading a draft); a conditional GET that matches them
+gets a 304 without the file being opened.
+
 A document row can be deleted while a visitor waits on it (superseded by the document of
 a newer edit, or replaced), but the subject's URL always resolves to the current
 document. So the status page (``<subject URL>/status/<pk>/``) refreshes itself to the
@@ -24,6 +33,7 @@ The outcome document, which prints only published documents, is open to anyone a
 answers 404 while the forum has none.
 """
 
+import hashlib
 import re
 import unicodedata
 from datetime import timedelta
@@ -33,18 +43,21 @@ from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirec
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.decorators import method_decorator
+from django.utils.http import http_date, quote_etag
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.generic.base import TemplateResponseMixin
 
+from forum import caching
 from forum.models import Forum
 from sessions_app.models import GeneratedDocument, Session
 from sessions_app.published import public_schedule
 from sessions_app.recommendation_services import is_organizer, is_rapporteur
 from sessions_app.recommendations import RecommendationsDocument
-from sessions_app.services import document_request, document_retry, is_stuck
+from sessions_app.services import document_language, document_request, document_retry, is_stuck
 
 STATUS_REFRESH_SECONDS = 2
 # A render takes seconds; a row still queued after this long has probably lost its
@@ -118,7 +131,7 @@ class SubjectPdfView(SubjectMixin, View):
     """
 
     def get(self, request, *args, **kwargs) -> HttpResponse:
-        return _file_or_status(self.get_document())
+        return _file_or_status(request, self.current_document())
 
     def post(self, request, *args, **kwargs) -> HttpResponse:
         document = self.get_document()
@@ -129,6 +142,30 @@ class SubjectPdfView(SubjectMixin, View):
     def get_document(self) -> GeneratedDocument:
         """The document of the subject's current content (``services.document_request``)."""
         return document_request(forum=self.forum, session=self.session, kind=self.kind)
+
+    def current_document(self) -> GeneratedDocument:
+        """``get_document``, without rendering the subject's HTML when the shared cache
+        knows which ready document prints its current content in the active language.
+
+        That document is used if its row is still READY and its file is in storage (one
+        query, one storage check); otherwise, and on a cache miss, ``get_document``
+        decides, and its answer is remembered if READY. The generation is read before
+        the content (see ``forum.caching``), so an answer built from rows older than a
+        change is never remembered past it.
+        """
+        current = caching.generation()
+        session_id = self.session.pk if self.session else ""
+        name = f"document:{self.kind}:{self.forum.pk}:{session_id}:{document_language()}"
+        document_id = caching.get(name, current)
+        if document_id is not None:
+            document = GeneratedDocument.objects.filter(pk=document_id, status=GeneratedDocument.Status.READY).first()
+            if document is not None and document.file and document.file.storage.exists(document.file.name):
+                document.forum, document.session = self.forum, self.session
+                return document
+        document = self.get_document()
+        if document.status == GeneratedDocument.Status.READY:
+            caching.put(name, document.pk, current)
+        return document
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -202,15 +239,39 @@ def _subject_kwargs(forum: Forum, session: Session | None) -> dict[str, str]:
     return {"forum_slug": forum.slug}
 
 
-def _file_or_status(document: GeneratedDocument) -> HttpResponse:
-    """The PDF as an attachment if ``document`` is ready, else a 302 to its status page."""
+def _file_or_status(request, document: GeneratedDocument) -> HttpResponse:
+    """The PDF as an attachment if ``document`` is ready, else a 302 to its status page.
+
+    A ready PDF carries ``document_etag`` and ``Last-Modified`` (its ``updated_at``,
+    when it became READY); a GET whose ``If-None-Match`` or ``If-Modified-Since``
+    matches them gets a 304 without the file being opened
+    (https://docs.djangoproject.com/en/5.2/topics/conditional-view-processing/).
+    ``Cache-Control: no-cache`` makes clients revalidate, since the URL's content
+    changes; ``private`` too for a signed-in visitor.
+    """
     if document.status != GeneratedDocument.Status.READY:
         return HttpResponseRedirect(_status_url(document))
-    response = FileResponse(document.file.open("rb"), content_type="application/pdf")
-    response["Content-Disposition"] = content_disposition(
-        subject_title(document.forum, document.session, document.kind)
-    )
+    etag, last_modified = document_etag(document), int(document.updated_at.timestamp())  # HTTP dates: whole seconds
+    response = get_conditional_response(request, etag=etag, last_modified=last_modified)
+    if response is None:
+        response = FileResponse(document.file.open("rb"), content_type="application/pdf")
+        response["Content-Disposition"] = content_disposition(
+            subject_title(document.forum, document.session, document.kind)
+        )
+    response.headers["ETag"] = etag
+    response.headers["Last-Modified"] = http_date(last_modified)
+    patch_cache_control(response, no_cache=True)
+    if request.user.is_authenticated:
+        patch_cache_control(response, private=True)
     return response
+
+
+def document_etag(document: GeneratedDocument) -> str:
+    """A strong ``ETag`` (quoted) of a ready ``document``: a digest of its content hash,
+    its language and its file's name, so that a forced re-render (a new file of the
+    same content) gets a new one too."""
+    digest = hashlib.sha256(f"{document.content_hash}:{document.language}:{document.file.name}".encode())
+    return quote_etag(digest.hexdigest()[:40])
 
 
 def _status_url(document: GeneratedDocument) -> str:

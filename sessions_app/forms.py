@@ -19,6 +19,7 @@ from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from forum import caching
 from forum.formsets import LiveFormsInlineFormSet
 from sessions_app.models import MAX_NUMBER, AgendaItem, SpeakerRole
 from sessions_app.scheduling import misnumbered_pairs, overlapping, overlapping_pairs
@@ -180,6 +181,7 @@ class NumberedInlineFormSet(LiveFormsInlineFormSet):
         related.filter(pk__in=parked).update(
             **{field: Case(*(When(pk=pk, then=Value(number)) for pk, number in parked.items()))}
         )
+        caching.bump()  # QuerySet.update sends no model signals
 
 
 def _key(values: dict, fields: tuple[str, ...]) -> tuple:

@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from forum import caching
 from sessions_app.models import Session, SpeakerRole
 from sessions_app.recommendations import Recommendation, RecommendationsDocument, RecommendationsVersion
 
@@ -159,6 +160,7 @@ def save_draft(
         return document
     document.recommendations.all().delete()
     Recommendation.objects.bulk_create(rows)
+    caching.bump()  # bulk_create sends no model signals
     return _change(document, event=Event.EDITED, user=user)
 
 

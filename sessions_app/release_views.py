@@ -4,7 +4,8 @@ Both read the published forum of the URL (404 for an unknown or unpublished foru
 its releases newest first, each with its changes in words (``sessions_app.release_texts``),
 times in the forum's zone. Each runs a fixed number of queries, whatever the number of
 releases and sessions: the forum, the releases (and, for the page, their count) and the
-forum's current sessions (to link them).
+forum's current sessions (to link them). Both are served to anonymous visitors from the
+shared cache (``forum.caching``).
 """
 
 import uuid
@@ -20,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import ListView
 
 from forum import selectors as forum_selectors
+from forum.caching import PublicCacheMixin, cached_public_response
 from forum.models import Forum
 from forum.text import without_controls
 from forum.views import PublishedForumMixin
@@ -31,7 +33,7 @@ FEED_ENTRIES = 50
 """The newest releases the Atom feed carries."""
 
 
-class ChangelogView(PublishedForumMixin, ListView):
+class ChangelogView(PublicCacheMixin, PublishedForumMixin, ListView):
     """The forum's releases, newest first, ``RELEASES_PER_PAGE`` a page (``?page=N``; a page
     past the last answers 404), each with its note and its changes by session; "No release
     yet" before the first."""
@@ -111,6 +113,11 @@ class ChangelogFeed(Feed):
     """
 
     feed_type = ReleaseAtomFeed
+
+    def __call__(self, request, *args, **kwargs):
+        """The feed, from the shared cache for anonymous visitors (``forum.caching``)."""
+        parent = super().__call__
+        return cached_public_response(request, lambda: parent(request, *args, **kwargs))
 
     def get_object(self, request, forum_slug: str) -> FeedSubject:
         """The published forum ``forum_slug`` (``Http404`` otherwise) and the site root."""

@@ -10,18 +10,25 @@ Parallel sessions show their places left and, to a signed-in participant, the si
 control of ``registration/includes/session_signup.html`` (or, instead, the session they
 chose at the same time); the seats taken and the participant's sign-ups are read in one
 query each, whatever the programme's size.
+
+The programme and session pages are served to anonymous visitors from the shared cache
+(``forum.caching.PublicCacheMixin``) until their data changes or registration opens or
+closes; the "now and next" screen, which changes with the clock, is not cached.
 """
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import ngettext
 from django.views.generic import DetailView, TemplateView
 
+from forum.caching import PublicCacheMixin
 from forum.models import Forum
-from forum.views import PublishedForumMixin
+from forum.views import PublishedForumMixin, registration_boundaries
 from registration import selectors as registration_selectors
 from registration.models import Registration, SessionSignup
 from registration.services import session_capacity
@@ -43,6 +50,19 @@ class Places:
     def left(self) -> int | None:
         """Seats still free (0 when full), None without a limit."""
         return None if self.capacity is None else max(self.capacity - self.taken, 0)
+
+    def label(self) -> str:
+        """ "3 of 20 places left" (translated), or "" when full or without a limit.
+
+        Worked out here rather than with ``{% blocktranslate count %}`` in every card: the
+        same catalog entry (registration/includes/session_places.html), a fraction of the time.
+        """
+        left = self.left
+        if not left:
+            return ""
+        return ngettext(
+            "%(left)s of %(capacity)s place left", "%(left)s of %(capacity)s places left", self.capacity
+        ) % {"left": left, "capacity": self.capacity}
 
 
 def participant_signups(forum: Forum, user) -> tuple[Registration | None, dict[int, SessionSignup]]:
@@ -83,7 +103,29 @@ def mark_places(sessions: Iterable[Session], taken: dict[int, int], signups: dic
         session.same_time_choice = same_time_choice(session, signups)
 
 
-class ProgrammeView(RegistrationForumMixin, TemplateView):
+def mark_card_footers(
+    sessions: Iterable[Session], *, registration: Registration | None, registration_open: bool
+) -> None:
+    """Set ``card_footer`` on each parallel session marked by ``mark_places``: whether its
+    programme card ends with the places and the sign-up control, i.e. whether
+    ``registration/includes/session_signup.html`` has something to say (its branches, in
+    order) or the session has a limit. A cancelled session keeps it only for a participant
+    signed up for it, to leave."""
+    status = registration.status if registration is not None else None
+    Status = Registration.Status
+    for session in sessions:
+        if session.is_cancelled and not session.my_signup:
+            session.card_footer = False
+            continue
+        session.card_footer = bool(
+            session.places.capacity is not None
+            or session.my_signup
+            or status in (Status.CONFIRMED, Status.SUBMITTED, Status.WAITLISTED)
+            or (registration_open and status != Status.DECLINED)
+        )
+
+
+class ProgrammeView(PublicCacheMixin, RegistrationForumMixin, TemplateView):
     """The forum's programme: ``days`` (``selectors.ProgrammeDay``) in the forum's time zone,
     each parallel session with its places and the signed-in participant's sign-up.
 
@@ -93,7 +135,8 @@ class ProgrammeView(RegistrationForumMixin, TemplateView):
     template_name = "sessions_app/programme.html"
 
     def get_context_data(self, **kwargs):
-        """Add ``days``, the matching sessions grouped by day, time slot and theme,
+        """Add ``days``, the matching sessions grouped by day, time slot and theme (each
+        labelled for its card: ``mark_places``, ``mark_card_footers``, ``selectors.label_cards``),
         ``registration``, ``filter_form``, ``filters`` (``search.ProgrammeFilters``),
         ``match_count`` and ``schedule`` (``published.PublicSchedule``: the sessions are
         shown as released, or to staff as they stand)."""
@@ -106,6 +149,8 @@ class ProgrammeView(RegistrationForumMixin, TemplateView):
         registration, signups = participant_signups(self.forum, self.request.user)
         taken = registration_selectors.seats_taken(Session.objects.filter(forum=self.forum))
         mark_places(sessions, taken, signups)
+        mark_card_footers(sessions, registration=registration, registration_open=registration_is_open(self.forum))
+        selectors.label_cards(sessions, forum=self.forum)
         days = selectors.programme_group(sessions, tz=self.forum.tzinfo)
         return super().get_context_data(
             days=days,
@@ -117,8 +162,12 @@ class ProgrammeView(RegistrationForumMixin, TemplateView):
             **kwargs,
         )
 
+    def content_changes_at(self) -> Iterable[datetime]:
+        """When registration opens and closes: "Register" links show while it is open."""
+        return registration_boundaries(self.forum)
 
-class SessionDetailView(DetailView):
+
+class SessionDetailView(PublicCacheMixin, DetailView):
     """A session's page, every section of its concept note in order, and its agenda; a
     parallel session shows its places and the participant's sign-up control. Once the
     session's recommendations document is published, the page shows it too."""
@@ -156,6 +205,10 @@ class SessionDetailView(DetailView):
             schedule=self.schedule,
             **kwargs,
         )
+
+    def content_changes_at(self) -> Iterable[datetime]:
+        """When registration opens and closes: the sign-up panel says whether it is open."""
+        return registration_boundaries(self.object.forum)
 
 
 class NowNextView(PublishedForumMixin, TemplateView):

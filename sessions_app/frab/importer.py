@@ -66,6 +66,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from modeltranslation.utils import build_localized_fieldname
 
+from forum import caching
 from forum.models import Forum, Person, Room
 from sessions_app.frab.export import event_description, frab_prefetches, placeholder_room_name, session_people
 from sessions_app.frab.identifiers import acronym_for_slug, event_slug, slug_for_acronym
@@ -232,6 +233,8 @@ def frab_schedule_import(*, data: bytes, dry_run: bool = False, update_existing:
             report = _Writer(plan, dry_run=dry_run, update_existing=update_existing).write()
             if dry_run:
                 transaction.set_rollback(True)
+            else:
+                caching.bump()  # bulk writes send no model signals
     except DatabaseError as error:
         problem = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise FrabImportError([_("The database refused the import: %(error)s") % {"error": problem}]) from error

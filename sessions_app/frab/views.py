@@ -2,18 +2,20 @@
 
 An unknown or unpublished forum answers 404, as every public page does
 (``forum.selectors.forum_published``). The documents are built by
-``sessions_app.frab.export`` in a constant number of queries.
+``sessions_app.frab.export`` in a constant number of queries. Anonymous visitors are
+served from the shared cache (``forum.caching``), with ``ETag`` and ``Last-Modified``.
 """
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.views import View
 
+from forum.caching import PublicCacheMixin
 from forum.selectors import forum_published
 from sessions_app.frab.export import frab_schedule_json, frab_schedule_xml
 
 
-class ScheduleXmlView(View):
+class ScheduleXmlView(PublicCacheMixin, View):
     """``schedule.xml`` (``application/xml``, UTF-8) of the published forum ``forum_slug``."""
 
     def get(self, request, forum_slug: str) -> HttpResponse:
@@ -24,7 +26,7 @@ class ScheduleXmlView(View):
         return HttpResponse(body, content_type="application/xml")
 
 
-class ScheduleJsonView(View):
+class ScheduleJsonView(PublicCacheMixin, View):
     """``schedule.json`` (``application/json``, UTF-8) of the published forum ``forum_slug``."""
 
     def get(self, request, forum_slug: str) -> HttpResponse:

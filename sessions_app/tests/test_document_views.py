@@ -284,7 +284,9 @@ def test_agenda_pdf_is_rebuilt_after_an_edit(client, quito_session, django_captu
         client.get(agenda_url(quito_session))
     old = GeneratedDocument.objects.get()
     assert client.get(agenda_url(quito_session)).status_code == 200
-    quito_session.key_questions.filter(order=2).update(text="What are the implications for street population?")
+    question = quito_session.key_questions.get(order=2)
+    question.text = "What are the implications for street population?"
+    question.save()
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.get(agenda_url(quito_session))

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.db.models import Q
 
+from forum import caching
 from forum.models import Forum, Organization, Person
 from sessions_app.models import AgendaItem, KeyQuestion, Reference, Session, SessionOrganizer, SpeakerRole, Theme
 from sessions_app.seeds import quito_2020 as seed
@@ -54,6 +55,7 @@ class Command(BaseCommand):
             for order, title in enumerate(seed.THEMES, start=1)
         }
         session = self._load_session(forum, themes, organizations, people, seed.SESSION)
+        caching.bump()  # bulk_create sends no model signals
         self.stdout.write(
             self.style.SUCCESS(f"Loaded “{forum.title}” ({forum.slug}) with the session “{session.title}”.")
         )
