@@ -139,7 +139,7 @@ def programme_filter_options(forum: Forum, schedule: PublicSchedule | None = Non
                 | Q(pk__in=roles.values("organization_id"))
             ).order_by("name", "pk")
         ),
-        speakers=list(Person.objects.filter(pk__in=roles.values("person_id")).order_by("name", "pk")),
+        speakers=list(Person.objects.filter(pk__in=roles.values("person_id")).order_by("name", "pk").only("name")),
     )
 
 

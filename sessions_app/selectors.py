@@ -87,8 +87,18 @@ def label_cards(sessions: list[Session], *, forum: Forum) -> None:
     most of its time in them; see README, "Performance"): ``clock`` (``Clock``, in
     ``forum``'s time zone), ``page_url`` (its page, in the active language) and
     ``organizer_names`` (its organizers' acronyms, else names, joined by " · "; needs
-    ``organizer_list``). No query."""
+    ``organizer_list``). No query.
+
+    Each organization's name is read once (a translated field's fallback costs a lookup
+    per read), and the session URL is reversed once: only its last segment, the session's
+    slug, differs between sessions (``<slug:session_slug>/``).
+    """
     tz = forum.tzinfo
+    placeholder = "-"
+    url_head, _placeholder, url_tail = reverse(
+        "sessions_app:session-detail", kwargs={"forum_slug": forum.slug, "session_slug": placeholder}
+    ).rpartition(f"/{placeholder}/")
+    names: dict[int, str] = {}
     for session in sessions:
         start, end = session.start.astimezone(tz), session.end.astimezone(tz)
         session.clock = Clock(
@@ -97,12 +107,12 @@ def label_cards(sessions: list[Session], *, forum: Forum) -> None:
             end=end.strftime("%H:%M"),
             end_iso=end.isoformat(),
         )
-        session.page_url = reverse(
-            "sessions_app:session-detail", kwargs={"forum_slug": forum.slug, "session_slug": session.slug}
-        )
-        session.organizer_names = " · ".join(
-            organizer.organization.acronym or organizer.organization.name for organizer in session.organizer_list
-        )
+        session.page_url = f"{url_head}/{session.slug}/{url_tail}"
+        for organizer in session.organizer_list:
+            organization = organizer.organization
+            if organization.pk not in names:
+                names[organization.pk] = organization.acronym or organization.name
+        session.organizer_names = " · ".join(names[organizer.organization_id] for organizer in session.organizer_list)
 
 
 PROGRAMME_UNUSED_TEXTS = [

@@ -23,7 +23,7 @@ from datetime import datetime
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext
 from django.views.generic import DetailView, TemplateView
 
 from forum.caching import PublicCacheMixin
@@ -106,14 +106,20 @@ def mark_places(sessions: Iterable[Session], taken: dict[int, int], signups: dic
 def mark_card_footers(
     sessions: Iterable[Session], *, registration: Registration | None, registration_open: bool
 ) -> None:
-    """Set ``card_footer`` on each parallel session marked by ``mark_places``: whether its
-    programme card ends with the places and the sign-up control, i.e. whether
+    """Set on each session marked by ``mark_places`` what the footer of its programme card
+    shows: ``card_footer``, whether there is one, i.e. whether
     ``registration/includes/session_signup.html`` has something to say (its branches, in
-    order) or the session has a limit. A cancelled session keeps it only for a participant
-    signed up for it, to leave."""
+    order) or the session has a limit (a cancelled session keeps it only for a participant
+    signed up for it, to leave); ``places_note``, the line of
+    ``registration/includes/session_places.html`` ("3 of 20 places left", "Full — waitlist
+    open" unless the participant holds a place or waits, else ""); ``places_full``, whether
+    that line says full."""
     status = registration.status if registration is not None else None
     Status = Registration.Status
     for session in sessions:
+        places = session.places
+        session.places_full = places.capacity is not None and not places.left and not session.my_signup
+        session.places_note = gettext("Full — waitlist open") if session.places_full else places.label()
         if session.is_cancelled and not session.my_signup:
             session.card_footer = False
             continue
