@@ -30,7 +30,7 @@ from registration.forms import RegistrationForm, SessionSignupForm
 from registration.models import Registration, SessionSignup
 from registration.services import DETAIL_FIELDS, RegistrationError
 from sessions_app.models import Session
-from sessions_app.published import public_schedule
+from sessions_app.published import shown_to
 
 
 def registration_is_open(forum: Forum) -> bool:
@@ -84,7 +84,7 @@ class SessionMixin:
         except for staff, it was added after the programme's latest release (``published``)."""
         queryset = Session.objects.filter(forum=self.forum).select_related("room")
         session = get_object_or_404(queryset, slug=self.kwargs["session_slug"])
-        if not public_schedule(self.forum, self.request.user).shows(session):
+        if not shown_to(self.request.user, session):
             raise Http404("This session is not in the released programme yet.")
         return session
 

@@ -116,11 +116,12 @@ def label_cards(sessions: list[Session], *, forum: Forum) -> None:
 
 
 PROGRAMME_UNUSED_TEXTS = [
-    f"{name}_{language}"
+    f"{name}{suffix}"
     for name in ("objective", "context", "methodology", "expected_result")
-    for language in ("en", "es")
+    for suffix in ("", "_en", "_es")
 ]
-"""A session's long texts in both languages, which the programme does not print."""
+"""A session's long texts (django-modeltranslation's column of each language and the
+original column), which the programme does not print."""
 
 
 def programme_sessions(*, forum: Forum) -> QuerySet[Session]:

@@ -1,6 +1,7 @@
 """The shared cache of public pages and exports (``forum.caching``): what anonymous
 visitors are served from it, who never is, and that every kind of change shows at once."""
 
+import gzip
 import io
 import json
 import time
@@ -11,7 +12,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
-from django.test import Client
+from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -491,3 +492,46 @@ def test_a_page_cached_before_registration_opens_says_it_is_open_once_it_is(
     else:
         assert before in earlier and after not in earlier
         assert after in later and before not in later
+
+
+def test_a_browser_that_accepts_gzip_gets_the_cached_page_compressed(client, site):
+    url = reverse("sessions_app:programme", kwargs=forum_kwargs(site))
+    plain = client.get(url)
+
+    compressed = client.get(url, HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+
+    assert compressed["Content-Encoding"] == "gzip"
+    assert gzip.decompress(compressed.content) == plain.content
+    assert "Cities and migration" in gzip.decompress(compressed.content).decode()
+    assert compressed["ETag"] == f"W/{plain['ETag']}"
+    assert "Accept-Encoding" in compressed["Vary"]
+    assert int(compressed["Content-Length"]) == len(compressed.content) < len(plain.content)
+    revalidated = client.get(url, HTTP_ACCEPT_ENCODING="gzip", HTTP_IF_NONE_MATCH=compressed["ETag"])
+    assert revalidated.status_code == 304
+
+
+def test_a_signed_in_page_is_compressed_for_a_browser_that_accepts_gzip(client, site):
+    client.force_login(VerifiedUserFactory())
+
+    response = client.get(reverse("sessions_app:programme", kwargs=forum_kwargs(site)), HTTP_ACCEPT_ENCODING="gzip")
+
+    assert response["Content-Encoding"] == "gzip"
+    assert "Cities and migration" in gzip.decompress(response.content).decode()
+
+
+def test_pages_still_answer_when_the_cache_fails(client, site, caplog):
+    """Redis unreachable (nothing listens on port 1): pages are built as if caching were off."""
+    unreachable = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
+    }
+    url = reverse("sessions_app:programme", kwargs=forum_kwargs(site))
+
+    with override_settings(CACHES=unreachable):
+        first, second = client.get(url), client.get(url)
+        site.session.title = "Cities, migration and work"
+        site.session.save()
+        after_change = client.get(url)
+
+    assert first.status_code == second.status_code == after_change.status_code == 200
+    assert "Cities, migration and work" in page_text(after_change.content)
+    assert "The cache failed" in caplog.text
