@@ -10,7 +10,8 @@ finds nothing to translate in it and sends the visitor there.
 """
 
 from django import template
-from django.urls import translate_url
+from django.urls import NoReverseMatch, reverse, translate_url
+from django.utils import translation
 
 register = template.Library()
 
@@ -27,4 +28,17 @@ def translated_path(context, language_code: str) -> str:
     request = context.get("request")
     if request is None:
         return ""
-    return translate_url(request.get_full_path(), language_code)
+    full_path = request.get_full_path()
+    match = request.resolver_match
+    if match is None:
+        return translate_url(full_path, language_code)
+    # What translate_url does, without resolving the path again: the request already was.
+    if match.url_name is None:
+        return full_path
+    try:
+        with translation.override(language_code):
+            path = reverse(match.view_name, args=match.args, kwargs=match.kwargs)
+    except NoReverseMatch:
+        return full_path
+    _path, question_mark, query = full_path.partition("?")
+    return f"{path}{question_mark}{query}"

@@ -11,6 +11,7 @@ from factory.django import DjangoModelFactory
 
 from forum.tests.factories import ForumFactory, OrganizationFactory, PersonFactory
 from sessions_app.models import (
+    MAX_NUMBER,
     AgendaItem,
     KeyQuestion,
     Reference,
@@ -35,7 +36,7 @@ class ThemeFactory(DjangoModelFactory[Theme]):
 
     forum = factory.SubFactory(ForumFactory)
     title = factory.Sequence(lambda n: f"Theme {n}")
-    order = factory.Sequence(lambda n: n + 1)
+    order = factory.Sequence(lambda n: n % MAX_NUMBER + 1)
 
 
 class SessionFactory(DjangoModelFactory[Session]):
@@ -56,7 +57,7 @@ class KeyQuestionFactory(DjangoModelFactory[KeyQuestion]):
         model = KeyQuestion
 
     session = factory.SubFactory(SessionFactory)
-    order = factory.Sequence(lambda n: n + 1)
+    order = factory.Sequence(lambda n: n % MAX_NUMBER + 1)
     text = factory.Sequence(lambda n: f"Key question {n}?")
 
 
@@ -65,7 +66,7 @@ class ReferenceFactory(DjangoModelFactory[Reference]):
         model = Reference
 
     session = factory.SubFactory(SessionFactory)
-    number = factory.Sequence(lambda n: n + 1)
+    number = factory.Sequence(lambda n: n % MAX_NUMBER + 1)
     citation = factory.Sequence(lambda n: f"Citation {n}.")
 
 
@@ -82,7 +83,7 @@ class AgendaItemFactory(DjangoModelFactory[AgendaItem]):
         model = AgendaItem
 
     session = factory.SubFactory(SessionFactory)
-    order = factory.Sequence(lambda n: n + 1)
+    order = factory.Sequence(lambda n: n % MAX_NUMBER + 1)
     start = factory.LazyAttribute(lambda o: o.session.start)
     end = factory.LazyAttribute(lambda o: o.start + timedelta(minutes=10))
     title = factory.Sequence(lambda n: f"Agenda item {n}")
@@ -93,7 +94,7 @@ class SpeakerRoleFactory(DjangoModelFactory[SpeakerRole]):
         model = SpeakerRole
 
     agenda_item = factory.SubFactory(AgendaItemFactory)
-    order = factory.Sequence(lambda n: n + 1)
+    order = factory.Sequence(lambda n: n % MAX_NUMBER + 1)
     role = SpeakerRole.Role.SPEAKER
     person = factory.SubFactory(PersonFactory)
     position = "Mayor"
@@ -117,7 +118,7 @@ class RecommendationFactory(DjangoModelFactory[Recommendation]):
 
     document = factory.SubFactory(RecommendationsDocumentFactory)
     key_question = factory.SubFactory(KeyQuestionFactory, session=factory.SelfAttribute("..document.session"))
-    order = factory.Sequence(lambda n: n + 1)
+    order = factory.Sequence(lambda n: n % MAX_NUMBER + 1)
     text = factory.Sequence(lambda n: f"Recommendation {n}.")
     level = Recommendation.Level.LOCAL
     actors = "Mayors"
