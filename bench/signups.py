@@ -1,174 +1,237 @@
-"""Benchmark: parallel-session sign-ups per second with concurrent clients, on PostgreSQL.
+"""Parallel-session sign-ups over HTTP with concurrent clients, and the checks after them.
 
-Run from the project root with PostgreSQL (and, to queue e-mails as production does,
-Redis)::
+Each client is a thread with its own HTTP connection, signed in as its participants by
+their session cookies (made server-side in the same database: ``participant_cookies``),
+with a CSRF cookie and the same secret in the ``X-CSRFToken`` header, as a browser's
+form post sends. It POSTs the sign-up form (``registration:session-signup``, with
+``join_waitlist``, so a full session puts the participant on its waitlist), once per
+parallel time slot and participant, for a session of the slot picked at random. The
+site answers a redirect to the session's page with the outcome as a flash message in the
+``messages`` cookie, which ``run_signups`` reads (signed with the site's secret key, which
+the benchmark shares): a seat, a waitlist place, or a refusal (e.g. a time clash).
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/forum \\
-    CELERY_BROKER_URL=redis://127.0.0.1:6379/0 .venv/bin/python bench/signups.py [--clients 16]
-
-It creates a throwaway test database with one forum of ``--slots`` time slots of three
-parallel sessions (``--seats`` seats each) and ``--clients`` × ``--per-client`` confirmed
-participants. Each client thread signs its participants up, one POST to the sign-up
-view per participant and slot, for a session picked at random (joining the waitlist
-when it is full), through Django's full request stack (test client: middleware,
-sessions, authentication; no network). It prints sign-ups per second, median and 95th
-percentile latency, and the same figures for the floor: each client running the
-smallest transaction that serialises on the same row (``SELECT … FOR UPDATE`` of the
-session and commit), with the ratio of the two. It then checks that no session holds
-more confirmed sign-ups than seats. With a broker, e-mails are queued to it (and the
-queue purged at the end); without one, they are rendered in-process to memory, which
-makes sign-ups slower than in production.
+The participants start without sign-ups and take one session per slot, so no POST
+should clash; refusals are counted apart all the same. ``verify_signups`` then checks the
+database: no session holds more confirmed sign-ups than its capacity, and the rows the
+participants hold match the outcomes the site announced, one for one.
 """
 
-import argparse
-import os
 import random
 import statistics
-import sys
 import threading
 import time
-from datetime import timedelta
-from pathlib import Path
+from dataclasses import asdict, dataclass, field
+from http.cookies import SimpleCookie
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "forum.settings")
+import httpx
+from django.conf import settings
+from django.contrib.messages import constants
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.db import connection
+from django.db.models import Count, F, Q
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import translation
+from django.utils.crypto import get_random_string
 
-import django  # noqa: E402
+from forum.models import Forum
+from registration.models import Registration, SessionSignup
+from sessions_app.models import Session
 
-django.setup()
-
-from django.conf import settings  # noqa: E402
-from django.db import connection, transaction  # noqa: E402
-from django.db.models import Count, Q  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import setup_test_environment  # noqa: E402
-
-from forum.celery import app as celery_app  # noqa: E402
-from registration.tests.factories import RegistrationFactory, RegistrationSettingsFactory  # noqa: E402
-from sessions_app.models import Session  # noqa: E402
-from sessions_app.tests.factories import SessionFactory, quito_time  # noqa: E402
+OUTCOMES = {constants.SUCCESS: "confirmed", constants.INFO: "waitlisted", constants.ERROR: "refused"}
+"""The flash message's level → the sign-up's outcome (see ``registration.views.SessionSignupView``)."""
 
 
-def build_forum(slots: int, seats: int, participants: int):
-    """A forum with ``slots`` × 3 parallel sessions and ``participants`` confirmed registrations."""
-    settings_row = RegistrationSettingsFactory()
-    forum = settings_row.forum
-    sessions_by_slot = []
-    for slot in range(slots):
-        start = quito_time(8) + timedelta(minutes=50 * slot)
-        sessions_by_slot.append(
+class SignupError(RuntimeError):
+    """A sign-up POST answered something else than the form's redirect with its message."""
+
+
+@dataclass(frozen=True)
+class Post:
+    """One sign-up to send: the participant's ``Cookie`` header and CSRF secret, the form's
+    path and the path it must redirect to."""
+
+    cookie: str
+    csrf: str
+    path: str
+    redirect: str
+
+
+@dataclass
+class SignupResult:
+    """What the sign-up load measured: POSTs, wall seconds, rate, latencies (ms) and outcomes."""
+
+    posts: int
+    seconds: float
+    per_second: float
+    median_ms: float
+    p95_ms: float
+    confirmed: int
+    waitlisted: int
+    refused: int
+    refusals: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        """The figures as a JSON-ready dict."""
+        return asdict(self)
+
+
+def participant_cookies(registrations: list[Registration]) -> dict[int, tuple[str, str]]:
+    """Per registration pk, a ``Cookie`` header value and the CSRF secret in it: a session
+    signed in as its user (stored by the configured session engine, in the database the
+    site reads) and the secret as CSRF cookie, which Django accepts as the header's token too."""
+    cookies = {}
+    for registration in registrations:
+        client = Client()
+        client.force_login(registration.user)
+        session_id = client.cookies[settings.SESSION_COOKIE_NAME].value
+        csrf = get_random_string(32)
+        cookies[registration.pk] = (
+            f"{settings.SESSION_COOKIE_NAME}={session_id}; {settings.CSRF_COOKIE_NAME}={csrf}",
+            csrf,
+        )
+    return cookies
+
+
+def plan_signups(
+    forum: Forum, participants: list[Registration], parallel_slots: list[list[Session]], clients: int, seed: int
+) -> list[list[Post]]:
+    """Each client's POSTs: the participants dealt round-robin to ``clients`` clients; each
+    client goes through the slots in time order, signing each of its participants up for a
+    random session of the slot."""
+    rng = random.Random(seed)
+    cookies = participant_cookies(participants)
+    with translation.override("en"):
+        paths = {
+            session.pk: (
+                reverse("registration:session-signup", kwargs={"forum_slug": forum.slug, "session_slug": session.slug}),
+                reverse("sessions_app:session-detail", kwargs={"forum_slug": forum.slug, "session_slug": session.slug}),
+            )
+            for slot in parallel_slots
+            for session in slot
+        }
+    plans = []
+    for index in range(clients):
+        mine = participants[index::clients]
+        plans.append(
             [
-                SessionFactory(forum=forum, capacity=seats, start=start, end=start + timedelta(minutes=45))
-                for _ in range(3)
+                Post(*cookies[participant.pk], *paths[rng.choice(slot).pk])
+                for slot in parallel_slots
+                for participant in mine
             ]
         )
-    registrations = RegistrationFactory.create_batch(participants, forum=forum)
-    return forum, sessions_by_slot, registrations
+    return plans
 
 
-def run_clients(clients: int, work) -> tuple[float, list[float]]:
-    """Run ``work(index, latencies)`` in ``clients`` threads released together.
+def run_signups(base_url: str, plans: list[list[Post]]) -> SignupResult:
+    """Send each plan's POSTs in order from its own thread, all threads started together.
 
-    Returns (wall seconds, every latency recorded). Each thread closes its connection.
+    Returns the rate (POSTs per wall-clock second), the latencies and the outcomes. Raises
+    ``SignupError`` (after every thread has stopped) if a POST did not answer the redirect
+    to its session's page with one flash message.
     """
-    barrier = threading.Barrier(clients + 1)
-    latencies: list[list[float]] = [[] for _ in range(clients)]
+    barrier = threading.Barrier(len(plans) + 1)
+    latencies: list[list[float]] = [[] for _ in plans]
+    outcomes: list[list[str]] = [[] for _ in plans]
     errors: list[BaseException] = []
+    header = settings.CSRF_HEADER_NAME.removeprefix("HTTP_").replace("_", "-")
 
-    def thread(index: int) -> None:
-        barrier.wait()
-        try:
-            work(index, latencies[index])
-        except BaseException as error:  # noqa: BLE001 - reported after the run
-            errors.append(error)
-        finally:
-            connection.close()
+    def client(index: int) -> None:
+        with httpx.Client(base_url=base_url, timeout=60) as http:
+            barrier.wait()
+            try:
+                for post in plans[index]:
+                    started = time.perf_counter()
+                    response = http.post(
+                        post.path, data={"join_waitlist": "1"}, headers={"Cookie": post.cookie, header: post.csrf}
+                    )
+                    latencies[index].append(time.perf_counter() - started)
+                    outcomes[index].append(_outcome(response, post))
+                    http.cookies.clear()
+            except BaseException as error:  # noqa: BLE001 - re-raised below, once every thread has stopped
+                errors.append(error)
 
-    threads = [threading.Thread(target=thread, args=(i,)) for i in range(clients)]
-    for t in threads:
-        t.start()
+    threads = [threading.Thread(target=client, args=(index,)) for index in range(len(plans))]
+    for thread in threads:
+        thread.start()
     barrier.wait()
     started = time.perf_counter()
-    for t in threads:
-        t.join()
+    for thread in threads:
+        thread.join()
     wall = time.perf_counter() - started
     if errors:
         raise errors[0]
-    return wall, [x for per_thread in latencies for x in per_thread]
-
-
-def report(name: str, count: int, wall: float, latencies: list[float]) -> float:
-    """Print and return operations per second."""
-    rate = count / wall
-    p95 = statistics.quantiles(latencies, n=20)[-1]
-    print(
-        f"{name:<28} {count:>6} ops {wall:>7.2f} s {rate:>8.1f}/s "
-        f"median {statistics.median(latencies) * 1000:>6.1f} ms  p95 {p95 * 1000:>6.1f} ms"
+    every_latency = [latency for per_client in latencies for latency in per_client]
+    every_outcome = [outcome for per_client in outcomes for outcome in per_client]
+    refusals = [outcome for outcome in every_outcome if outcome.startswith("refused")]
+    return SignupResult(
+        posts=len(every_latency),
+        seconds=wall,
+        per_second=len(every_latency) / wall,
+        median_ms=statistics.median(every_latency) * 1000,
+        p95_ms=statistics.quantiles(every_latency, n=20)[-1] * 1000,
+        confirmed=every_outcome.count("confirmed"),
+        waitlisted=every_outcome.count("waitlisted"),
+        refused=len(refusals),
+        refusals=sorted(set(refusals))[:5],
     )
-    return rate
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--per-client", type=int, default=10, help="participants per client")
-    parser.add_argument("--slots", type=int, default=10)
-    parser.add_argument("--seats", type=int, default=40)
-    args = parser.parse_args()
-    if connection.vendor != "postgresql":
-        sys.exit("Set DATABASE_URL to a PostgreSQL server: this benchmark measures its row locks.")
-
-    setup_test_environment()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    old_name = connection.creation.create_test_db(verbosity=0)
-    try:
-        forum, sessions_by_slot, registrations = build_forum(args.slots, args.seats, args.clients * args.per_client)
-        rng = random.Random(2020)
-        plans = [
-            [
-                (registration, rng.choice(slot))
-                for registration in registrations[i :: args.clients]
-                for slot in sessions_by_slot
-            ]
-            for i in range(args.clients)
-        ]
-
-        def floor(index, latencies):
-            for _, session in plans[index]:
-                started = time.perf_counter()
-                with transaction.atomic():
-                    Session.objects.select_for_update().filter(pk=session.pk).exists()
-                latencies.append(time.perf_counter() - started)
-
-        def sign_ups(index, latencies):
-            client = Client()
-            current = None
-            for registration, session in plans[index]:
-                if registration.user_id != current:
-                    client.force_login(registration.user)
-                    current = registration.user_id
-                url = f"/forums/{forum.slug}/sessions/{session.slug}/signup/"
-                started = time.perf_counter()
-                response = client.post(url, {"join_waitlist": "1"})
-                latencies.append(time.perf_counter() - started)
-                if response.status_code != 302:
-                    raise RuntimeError(f"{url} answered {response.status_code}")
-
-        total = sum(len(plan) for plan in plans)
-        print(f"{args.clients} clients, {total} sign-ups, {args.slots * 3} sessions of {args.seats} seats")
-        floor_rate = report("floor (lock + commit)", total, *run_clients(args.clients, floor))
-        rate = report("sign-up (POST, full stack)", total, *run_clients(args.clients, sign_ups))
-        print(f"sign-ups per second are {rate / floor_rate:.1%} of the floor's transactions per second")
-
-        overbooked = Session.objects.annotate(taken=Count("signups", filter=Q(signups__status="confirmed"))).filter(
-            taken__gt=args.seats
+def _outcome(response: httpx.Response, post: Post) -> str:
+    """The outcome of a sign-up, from its redirect and flash message: confirmed, waitlisted
+    or "refused: <message>"."""
+    if response.status_code != 302 or response.headers.get("location") != post.redirect:
+        raise SignupError(
+            f"POST {post.path} answered {response.status_code} to {response.headers.get('location')!r}, "
+            f"not 302 to {post.redirect!r}: {response.text[:300]!r}"
         )
-        print("overbooked sessions:", overbooked.count())
-    finally:
-        if not settings.CELERY_TASK_ALWAYS_EAGER:
-            celery_app.control.purge()
-        connection.creation.destroy_test_db(old_name, verbosity=0)
+    cookies = SimpleCookie()
+    for set_cookie in response.headers.get_list("set-cookie"):
+        cookies.load(set_cookie)
+    request = HttpRequest()
+    if CookieStorage.cookie_name in cookies:
+        request.COOKIES[CookieStorage.cookie_name] = cookies[CookieStorage.cookie_name].value
+    messages = list(CookieStorage(request))
+    if len(messages) != 1 or messages[0].level not in OUTCOMES:
+        raise SignupError(f"POST {post.path} answered with the messages {[str(m) for m in messages]!r}.")
+    outcome = OUTCOMES[messages[0].level]
+    return f"refused: {messages[0]}" if outcome == "refused" else outcome
 
 
-if __name__ == "__main__":
-    main()
+def signup_queries(forum: Forum, registration: Registration, session: Session) -> int:
+    """SQL queries of one sign-up POST by ``registration``'s participant for ``session``, in-process."""
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(registration.user)
+    with translation.override("en"):
+        path = reverse("registration:session-signup", kwargs={"forum_slug": forum.slug, "session_slug": session.slug})
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(path, {"join_waitlist": "1"})
+    if response.status_code != 302:
+        raise SignupError(f"POST {path} answered {response.status_code} in-process.")
+    return len(queries)
+
+
+def verify_signups(forum: Forum, participants: list[Registration], result: SignupResult) -> dict:
+    """The database after the load: ``overbooked``, the forum's sessions holding more confirmed
+    sign-ups than their capacity (titles), and ``mismatched``, the outcomes announced to the
+    participants that their rows do not bear out (empty when all is well)."""
+    overbooked = (
+        Session.objects.filter(forum=forum)
+        .annotate(
+            seats=Count("signups", filter=Q(signups__status=SessionSignup.Status.CONFIRMED)),
+            capacity_or_room=Coalesce("capacity", "room__capacity"),
+        )
+        .filter(seats__gt=F("capacity_or_room"))
+    )
+    held = SessionSignup.objects.filter(registration__in=participants).aggregate(
+        confirmed=Count("pk", filter=Q(status=SessionSignup.Status.CONFIRMED)),
+        waitlisted=Count("pk", filter=Q(status=SessionSignup.Status.WAITLISTED)),
+    )
+    announced = {"confirmed": result.confirmed, "waitlisted": result.waitlisted}
+    return {
+        "overbooked": [session.title for session in overbooked],
+        "mismatched": {kind: (announced[kind], held[kind]) for kind in held if held[kind] != announced[kind]},
+    }
