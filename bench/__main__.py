@@ -122,7 +122,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=8, help="wrk connections (default 8)")
     parser.add_argument("--wrk-threads", type=int, default=2, help="wrk threads (default 2)")
     parser.add_argument("--clients", type=int, default=16, help="concurrent sign-up clients (default 16)")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        help="gunicorn workers (default: the production config's, WEB_CONCURRENCY or 2 x cores + 1)",
+    )
     parser.add_argument("--worker-class", help="gunicorn worker class (default: the config file's, else sync)")
     parser.add_argument("--threads", type=int, help="gunicorn threads per worker (default: the config file's, else 1)")
     parser.add_argument(

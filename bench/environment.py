@@ -85,10 +85,10 @@ def redis_version(url: str) -> str:
 @dataclass(frozen=True)
 class GunicornOptions:
     """How gunicorn is started: ``config`` (a gunicorn config file, or None for gunicorn's
-    defaults), then ``workers`` and, when given, ``worker_class`` and ``threads``, which
+    defaults), then, when given, ``workers``, ``worker_class`` and ``threads``, which
     override the file's."""
 
-    workers: int
+    workers: int | None = None
     worker_class: str | None = None
     threads: int | None = None
     config: Path | None = None
@@ -96,7 +96,9 @@ class GunicornOptions:
     def arguments(self, bind: str) -> list[str]:
         """gunicorn's command line serving ``forum.wsgi`` on ``bind`` (``host:port``)."""
         arguments = ["--config", str(self.config)] if self.config else ["--config", os.devnull]
-        arguments += ["--bind", bind, "--workers", str(self.workers), "--chdir", str(ROOT)]
+        arguments += ["--bind", bind, "--chdir", str(ROOT)]
+        if self.workers:
+            arguments += ["--workers", str(self.workers)]
         if self.worker_class:
             arguments += ["--worker-class", self.worker_class]
         if self.threads:

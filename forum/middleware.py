@@ -1,6 +1,7 @@
-"""Request filters that run before any view."""
+"""Request filters that run before any view, and the compression of text responses."""
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.middleware.gzip import GZipMiddleware
 
 
 class RejectNulInQueryMiddleware:
@@ -19,3 +20,25 @@ class RejectNulInQueryMiddleware:
         if any("\x00" in value for _, values in request.GET.lists() for value in values):
             return HttpResponseBadRequest("A NUL character (%00) is not allowed in the address.")
         return self.get_response(request)
+
+
+class TextGZipMiddleware(GZipMiddleware):
+    """Django's ``GZipMiddleware`` (BREACH mitigation included) for text only: HTML,
+    calendars, XML, JSON, CSS and JavaScript. PDFs, spreadsheets and images are already
+    compressed; compressing them again costs every download CPU and saves nothing.
+    https://docs.djangoproject.com/en/5.2/ref/middleware/#module-django.middleware.gzip
+    """
+
+    COMPRESSED_TYPES = (
+        "text/",
+        "application/json",
+        "application/xml",
+        "application/atom+xml",
+        "application/javascript",
+    )
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        """``response`` compressed by ``GZipMiddleware`` if its type is text, else unchanged."""
+        if not response.get("Content-Type", "").startswith(self.COMPRESSED_TYPES):
+            return response
+        return super().process_response(request, response)

@@ -69,11 +69,12 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    # Pages compressed for browsers that accept gzip (a 300-session programme: 550 KB of
+    # Text compressed for browsers that accept gzip (a 300-session programme: 550 KB of
     # HTML, 20 KB sent), with Django's BREACH mitigation; shared cached copies are stored
-    # compressed (forum.caching). Before ConditionalGetMiddleware, as Django's docs order them.
+    # compressed (forum.caching); PDFs and spreadsheets are sent as they are. Before
+    # ConditionalGetMiddleware, as Django's docs order them.
     # https://docs.djangoproject.com/en/5.2/ref/middleware/#module-django.middleware.gzip
-    "django.middleware.gzip.GZipMiddleware",
+    "forum.middleware.TextGZipMiddleware",
     # ETag on every full response and 304 to a matching If-None-Match / If-Modified-Since.
     # https://docs.djangoproject.com/en/5.2/ref/middleware/#module-django.middleware.http
     "django.middleware.http.ConditionalGetMiddleware",

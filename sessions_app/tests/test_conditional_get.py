@@ -2,6 +2,8 @@
 feeds and schedule exports, 304 to a matching conditional GET, and a second download of
 an unchanged PDF that neither prints nor re-reads the programme."""
 
+import gzip
+
 import pytest
 from django.db import connection
 from django.db.models.fields.files import FieldFile
@@ -90,6 +92,17 @@ def test_ready_pdf_carries_etag_last_modified_and_no_cache(client, session, kind
     assert response["Last-Modified"] == http_date_of(document)
     assert "no-cache" in response["Cache-Control"]
     assert "private" not in response["Cache-Control"]
+
+
+def test_a_pdf_is_sent_uncompressed_to_a_browser_that_accepts_gzip(client, session, django_capture_on_commit_callbacks):
+    """PDFs are compressed already: gzip would cost every download and save nothing."""
+    downloaded(client, pdf_url(session, "programme"), django_capture_on_commit_callbacks)
+
+    response = client.get(pdf_url(session, "programme"), HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+
+    assert response.status_code == 200
+    assert not response.has_header("Content-Encoding")
+    assert body(response).startswith(b"%PDF-")
 
 
 def http_date_of(document: GeneratedDocument) -> str:
@@ -245,6 +258,20 @@ def test_export_revalidates_with_304_until_the_programme_changes(client, session
     assert changed.status_code == 200
     assert "Cities that welcome" in changed.content.decode()
     assert changed["ETag"] != first["ETag"]
+
+
+@pytest.mark.parametrize("export", EXPORTS)
+def test_export_is_compressed_for_a_browser_that_accepts_gzip(client, session, export):
+    url = EXPORTS[export](session)
+    plain = client.get(url)
+
+    fresh = client.get(url + "?fresh", HTTP_ACCEPT_ENCODING="gzip")
+    cached = client.get(url, HTTP_ACCEPT_ENCODING="gzip")
+
+    for response in (fresh, cached):
+        assert response["Content-Encoding"] == "gzip"
+        assert "Cities and migration" in gzip.decompress(response.content).decode()
+    assert gzip.decompress(cached.content) == plain.content
 
 
 @pytest.fixture

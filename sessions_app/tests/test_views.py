@@ -37,7 +37,7 @@ PROGRAMME_QUERIES = 9  # forum with registration settings, sessions with theme a
 # session with forum/theme/room/recommendations document, questions, references, organizers, items, roles,
 # seats taken, published recommendations, the latest release
 SESSION_PAGE_QUERIES = 9
-PARTICIPANT_QUERIES = 3  # a signed-in participant's user (their session is read from the cache), their registration, their sign-ups
+PARTICIPANT_QUERIES = 3  # a signed-in participant's user (session read from the cache), registration, sign-ups
 
 
 def programme_url(forum) -> str:
