@@ -26,7 +26,7 @@ from django.db.models import OuterRef, Q, Subquery
 from django.urls import reverse
 
 from registration.models import Registration, SessionSignup
-from sessions_app.calendars import Attendance
+from sessions_app.calendars import UNPRINTED_TEXTS, Attendance
 from sessions_app.models import Session
 
 TOKEN_BYTES = 32
@@ -76,7 +76,8 @@ def registration_by_calendar_token(token: str) -> Registration | None:
 
 def personal_entries(registration: Registration) -> list[tuple[Session, Attendance]]:
     """The sessions of ``registration``'s feed in time order, each with the participant's
-    ``Attendance`` (rules in the module docstring); room and theme joined.
+    ``Attendance`` (rules in the module docstring); room and theme joined, the texts no
+    calendar prints (``calendars.UNPRINTED_TEXTS``) left unread.
 
     One query (the sign-up status is a subquery), none for a declined or cancelled registration.
     """
@@ -88,6 +89,7 @@ def personal_entries(registration: Registration) -> list[tuple[Session, Attendan
         .annotate(signup_status=Subquery(signup_status[:1]))
         .filter(Q(kind=Session.Kind.PLENARY) | Q(signup_status__isnull=False))
         .select_related("room", "theme")
+        .defer(*UNPRINTED_TEXTS)
         .order_by("start", "title")
     )
     sure = registration.status == Registration.Status.CONFIRMED

@@ -38,7 +38,8 @@ Decisions where the format leaves room:
 import json
 import math
 import re
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from uuid import NAMESPACE_URL, uuid5
 
@@ -49,6 +50,7 @@ from django.utils.translation import gettext as _
 from lxml import etree
 
 from forum.models import Forum, Person, Room
+from sessions_app.calendars import slug_urls
 from sessions_app.frab.identifiers import EVENT_TYPES, GUID_NAMESPACE, acronym_for_slug, event_slug
 from sessions_app.frab.reader import plain_text
 from sessions_app.models import AgendaItem, KeyQuestion, Reference, Session, SpeakerRole
@@ -87,15 +89,58 @@ def frab_prefetches() -> list[Prefetch]:
 
 def schedule_sessions(forum: Forum) -> list[Session]:
     """The forum's sessions as released (``published.public_schedule``) that are not
-    cancelled, in time order, with theme and room joined and ``frab_prefetches``: six
-    queries whatever the programme's size (seven once the forum has a release: its rooms too)."""
+    cancelled, in time order, with theme and room joined: two queries whatever the
+    programme's size (three once the forum has a release: its rooms too). What the
+    export prints of their agendas, key questions and references is read apart
+    (``ScheduleTexts``)."""
     sessions = public_schedule(forum).apply(
-        Session.objects.filter(forum=forum)
-        .select_related("theme", "room")
-        .prefetch_related(*frab_prefetches())
-        .order_by("start", "title", "pk")
+        Session.objects.filter(forum=forum).select_related("theme", "room").order_by("start", "title", "pk")
     )
     return [session for session in sessions if not session.is_cancelled]
+
+
+class ScheduleTexts:
+    """What the export prints of the agendas, key questions and references of
+    ``sessions`` (of one forum), read as plain values rather than model instances (the
+    same rows ``frab_prefetches`` reads, four queries whatever their number):
+
+    - ``people[session_id]``: the people named in the session's agenda, in agenda order,
+      each once (as ``session_people``), as ``(guid, id, name, bio, slug)``;
+    - ``questions[session_id]``: ``(order, text)`` of its key questions in order, text in
+      the active language (modeltranslation's fallback applies, as on the model);
+    - ``references[session_id]``: ``(number, citation)`` of its references in order.
+    """
+
+    def __init__(self, sessions: Iterable[Session]):
+        ids = [session.pk for session in sessions]
+        items = defaultdict(list)
+        agenda = AgendaItem.objects.rewrite(False).filter(session_id__in=ids).order_by("session_id", "order")
+        for item_id, session_id in agenda.values_list("pk", "session"):
+            items[session_id].append(item_id)
+        roles = defaultdict(list)
+        for item_id, *person in (
+            SpeakerRole.objects.filter(agenda_item__session_id__in=ids, person__isnull=False)
+            .order_by("agenda_item_id", "order")
+            .values_list("agenda_item_id", "person__guid", "person_id", "person__name", "person__bio", "person__slug")
+        ):
+            roles[item_id].append(tuple(person))
+        self.people: dict[int, list[tuple]] = {}
+        for session_id, item_ids in items.items():
+            people = {}
+            for item_id in item_ids:
+                for person in roles[item_id]:
+                    people.setdefault(person[1], person)
+            self.people[session_id] = list(people.values())
+        self.questions: dict[int, list[tuple[int, str]]] = defaultdict(list)
+        for session_id, order, text in (
+            KeyQuestion.objects.filter(session_id__in=ids).order_by("order").values_list("session", "order", "text")
+        ):
+            self.questions[session_id].append((order, text))
+        self.references: dict[int, list[tuple[int, str]]] = defaultdict(list)
+        for session_id, number, citation in (
+            Reference.objects.filter(session_id__in=ids).order_by("number").values_list("session", "number", "citation")
+        ):
+            self.references[session_id].append((number, citation))
 
 
 def placeholder_room_name(forum: Forum) -> str:
@@ -115,16 +160,43 @@ def event_description(session: Session) -> str:
     kept), then "Methodology", "Key questions" (numbered), "Expected result" and the
     footnotes as ``[^N]: citation`` lines, blank lines between the parts; only the
     context when the rest is empty. Needs ``key_question_list`` and ``reference_list``."""
-    parts = [session.context.strip()]
-    if session.methodology.strip():
-        parts.append(f"{_('Methodology')}\n{session.methodology.strip()}")
-    if session.key_question_list:
-        questions = "\n".join(f"{question.order}. {question.text.strip()}" for question in session.key_question_list)
-        parts.append(f"{_('Key questions')}\n{questions}")
-    if session.expected_result.strip():
-        parts.append(f"{_('Expected result')}\n{session.expected_result.strip()}")
-    if session.reference_list:
-        parts.append("\n".join(f"[^{ref.number}]: {ref.citation.strip()}" for ref in session.reference_list))
+    return describe(
+        headings=description_headings(),
+        context=session.context,
+        methodology=session.methodology,
+        questions=[(question.order, question.text) for question in session.key_question_list],
+        expected_result=session.expected_result,
+        references=[(reference.number, reference.citation) for reference in session.reference_list],
+    )
+
+
+def description_headings() -> tuple[str, str, str]:
+    """The headings "Methodology", "Key questions" and "Expected result" in the active language."""
+    return _("Methodology"), _("Key questions"), _("Expected result")
+
+
+def describe(
+    *,
+    headings: tuple[str, str, str],
+    context: str,
+    methodology: str,
+    questions: list[tuple[int, str]],
+    expected_result: str,
+    references: list[tuple[int, str]],
+) -> str:
+    """``event_description`` of these texts: ``headings`` from ``description_headings``,
+    ``questions`` as ``(order, text)`` and ``references`` as ``(number, citation)``, each in order."""
+    methodology_heading, questions_heading, expected_result_heading = headings
+    parts = [context.strip()]
+    if methodology := methodology.strip():
+        parts.append(f"{methodology_heading}\n{methodology}")
+    if questions:
+        numbered = "\n".join(f"{order}. {text.strip()}" for order, text in questions)
+        parts.append(f"{questions_heading}\n{numbered}")
+    if expected_result := expected_result.strip():
+        parts.append(f"{expected_result_heading}\n{expected_result}")
+    if references:
+        parts.append("\n".join(f"[^{number}]: {citation.strip()}" for number, citation in references))
     return "\n\n".join(part for part in parts if part)
 
 
@@ -155,44 +227,73 @@ def session_people(session: Session) -> list[Person]:
     return list(people.values())
 
 
-def _persons(session: Session, forum: Forum, absolute_url: AbsoluteUrl) -> list[dict]:
-    return [
-        {
-            "guid": str(person.guid),
-            "id": person.pk,
-            "name": person.name,
-            "biography": person.bio,
-            "url": absolute_url(
-                reverse("forum:speaker-detail", kwargs={"forum_slug": forum.slug, "person_slug": person.slug})
+class _EventMaker:
+    """Makes the events of one ``schedule.json``: what is the same for every event
+    (zone, language, URLs reversed once, track titles, people met before) is worked out
+    once per document."""
+
+    def __init__(self, forum: Forum, sessions: list[Session], *, language: str, absolute_url: AbsoluteUrl):
+        self.zone = forum.tzinfo
+        self.language = language
+        self.texts = ScheduleTexts(sessions)
+        self.session_url = slug_urls(
+            "sessions_app:session-detail", "session_slug", {"forum_slug": forum.slug}, absolute=absolute_url
+        )
+        self.person_url = slug_urls(
+            "forum:speaker-detail", "person_slug", {"forum_slug": forum.slug}, absolute=absolute_url
+        )
+        self.headings = description_headings()
+        self.tracks: dict[int, str] = {}
+        self.persons: dict[int, dict] = {}
+
+    def person(self, guid, pk: int, name: str, bio: str, slug: str) -> dict:
+        if pk not in self.persons:
+            self.persons[pk] = {
+                "guid": str(guid),
+                "id": pk,
+                "name": name,
+                "biography": bio,
+                "url": self.person_url(slug),
+            }
+        return self.persons[pk]
+
+    def track(self, session: Session) -> str | None:
+        if session.theme_id is None:
+            return None
+        if session.theme_id not in self.tracks:
+            self.tracks[session.theme_id] = session.theme.title
+        return self.tracks[session.theme_id]
+
+    def event(self, session: Session, *, room_name: str, slug: str) -> dict:
+        start, end = session.start.astimezone(self.zone), session.end.astimezone(self.zone)
+        texts = self.texts
+        return {
+            "guid": str(session.guid),
+            "id": session.pk,
+            "date": start.isoformat(timespec="seconds"),
+            "start": f"{start.hour:02d}:{start.minute:02d}",
+            "end": end.isoformat(timespec="seconds"),
+            "duration": hours_minutes(session.end - session.start),
+            "room": room_name,
+            "slug": slug,
+            "url": self.session_url(session.slug),
+            "title": session.title,
+            "subtitle": "",
+            "track": self.track(session),
+            "type": EVENT_TYPES[session.kind],
+            "language": self.language,
+            "abstract": session.objective,
+            "description": describe(
+                headings=self.headings,
+                context=session.context,
+                methodology=session.methodology,
+                questions=texts.questions[session.pk],
+                expected_result=session.expected_result,
+                references=texts.references[session.pk],
             ),
+            "persons": [self.person(*person) for person in texts.people.get(session.pk, [])],
+            "links": [],
         }
-        for person in session_people(session)
-    ]
-
-
-def _event(session, *, forum, zone, room_name, slug, language, absolute_url) -> dict:
-    start, end = session.start.astimezone(zone), session.end.astimezone(zone)
-    url = reverse("sessions_app:session-detail", kwargs={"forum_slug": forum.slug, "session_slug": session.slug})
-    return {
-        "guid": str(session.guid),
-        "id": session.pk,
-        "date": start.isoformat(timespec="seconds"),
-        "start": start.strftime("%H:%M"),
-        "end": end.isoformat(timespec="seconds"),
-        "duration": hours_minutes(session.end - session.start),
-        "room": room_name,
-        "slug": slug,
-        "url": absolute_url(url),
-        "title": session.title,
-        "subtitle": "",
-        "track": session.theme.title if session.theme else None,
-        "type": EVENT_TYPES[session.kind],
-        "language": language,
-        "abstract": session.objective,
-        "description": event_description(session),
-        "persons": _persons(session, forum, absolute_url),
-        "links": [],
-    }
 
 
 def frab_schedule(forum: Forum, *, absolute_url: AbsoluteUrl) -> dict:
@@ -221,6 +322,7 @@ def frab_schedule(forum: Forum, *, absolute_url: AbsoluteUrl) -> dict:
 
     local_dates = [session.start.astimezone(zone).date() for session in sessions]
     first, last = min([forum.start_date, *local_dates]), max([forum.end_date, *local_dates])
+    events = _EventMaker(forum, sessions, language=language, absolute_url=absolute_url)
     days = []
     slugs: set[str] = set()
     for index in range((last - first).days + 1):
@@ -235,16 +337,7 @@ def frab_schedule(forum: Forum, *, absolute_url: AbsoluteUrl) -> dict:
             if slug in slugs:
                 slug = f"{slug}-{session.pk}"
             slugs.add(slug)
-            event = _event(
-                session,
-                forum=forum,
-                zone=zone,
-                room_name=room_name,
-                slug=slug,
-                language=language,
-                absolute_url=absolute_url,
-            )
-            by_room[room_name].append(event)
+            by_room[room_name].append(events.event(session, room_name=room_name, slug=slug))
         days.append(
             {
                 "index": index + 1,
@@ -281,8 +374,10 @@ def frab_schedule(forum: Forum, *, absolute_url: AbsoluteUrl) -> dict:
 
 
 def frab_schedule_json(forum: Forum, *, absolute_url: AbsoluteUrl) -> bytes:
-    """``frab_schedule`` as UTF-8 JSON, indented (``schedule.schema.json``)."""
-    return json.dumps(frab_schedule(forum, absolute_url=absolute_url), ensure_ascii=False, indent=2).encode()
+    """``frab_schedule`` as UTF-8 JSON (``schedule.schema.json``), on one line: the
+    standard library writes indented JSON about seven times slower (``indent`` turns
+    its C encoder off), which a whole forum's programme would feel at every request."""
+    return json.dumps(frab_schedule(forum, absolute_url=absolute_url), ensure_ascii=False).encode()
 
 
 def _xml_safe(value) -> str:

@@ -7,12 +7,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 from icalendar import Calendar, Event
 
 from forum.tests.factories import ForumFactory, RoomFactory
-from sessions_app.calendars import Attendance, personal_calendar
+from sessions_app.calendars import Attendance, personal_calendar, session_page_urls
 from sessions_app.models import Session
 from sessions_app.tests.factories import SessionFactory, ThemeFactory
 
@@ -122,6 +122,49 @@ def test_forum_in_utc_gets_utc_times_and_no_vtimezone(client):
     assert calendar.timezones == []
     assert "DTSTART:20200122T190000Z\r\n" in response.content.decode()
     assert calendar.events[0].start == datetime(2020, 1, 22, 19, tzinfo=UTC)
+
+
+def test_vtimezone_is_shared_by_feeds_of_one_zone_and_years_and_follows_each_zone_and_year(client):
+    """VTIMEZONEs are kept per process by zone and years (``calendars.vtimezone``): two
+    Madrid forums of 2025 carry the same one; a Madrid forum of 2031 and a Santiago forum
+    carry their own, with the offsets of their own dates."""
+
+    def feed_zone(time_zone: str, year: int, month: int):
+        zone = ZoneInfo(time_zone)
+        forum = ForumFactory(time_zone=time_zone, start_date=date(year, month, 10), end_date=date(year, month, 11))
+        SessionFactory(
+            forum=forum, start=datetime(year, month, 10, 9, tzinfo=zone), end=datetime(year, month, 10, 10, tzinfo=zone)
+        )
+        [vtimezone] = parsed(client.get(programme_ics_url(forum))).timezones
+        return vtimezone
+
+    autumn, spring = feed_zone("Europe/Madrid", 2025, 10), feed_zone("Europe/Madrid", 2025, 3)
+    later = feed_zone("Europe/Madrid", 2031, 7)
+    santiago = feed_zone("America/Santiago", 2025, 7)
+
+    assert autumn.to_ical() == spring.to_ical()
+    assert later.to_ical() != autumn.to_ical()
+    later_rules = later.to_tz(lookup_tzid=False)
+    assert datetime(2031, 7, 10, 9, tzinfo=later_rules).utcoffset() == timedelta(hours=2)
+    assert datetime(2031, 12, 10, 9, tzinfo=later_rules).utcoffset() == timedelta(hours=1)
+    assert santiago.tz_name == "America/Santiago"
+    santiago_rules = santiago.to_tz(lookup_tzid=False)
+    assert datetime(2025, 7, 10, 9, tzinfo=santiago_rules).utcoffset() == timedelta(hours=-4)
+    assert datetime(2025, 1, 10, 9, tzinfo=santiago_rules).utcoffset() == timedelta(hours=-3)
+
+
+def test_session_urls_made_once_per_file_equal_reversed_ones_and_refuse_what_reverse_refuses(madrid_forum):
+    urls = session_page_urls(madrid_forum)
+
+    assert urls("mesa-1_b") == settings.SITE_URL + reverse(
+        "sessions_app:session-detail", kwargs={"forum_slug": madrid_forum.slug, "session_slug": "mesa-1_b"}
+    )
+    with translation.override("es"):
+        assert session_page_urls(madrid_forum)("mesa") == settings.SITE_URL + reverse(
+            "sessions_app:session-detail", kwargs={"forum_slug": madrid_forum.slug, "session_slug": "mesa"}
+        )
+    with pytest.raises(NoReverseMatch):
+        urls("mesa uno")
 
 
 # Text: escaping, folding, what each property says.
