@@ -7,7 +7,7 @@ import gzip
 import pytest
 from django.db import connection
 from django.db.models.fields.files import FieldFile
-from django.test import Client
+from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.http import http_date
@@ -319,3 +319,18 @@ def test_a_revoked_personal_feed_answers_404_even_to_a_conditional_get(client, f
     new_calendar_token(registration)
 
     assert client.get(url, headers={"If-None-Match": first["ETag"]}).status_code == 404
+
+
+def test_personal_feed_is_sent_whole_when_the_cache_fails(client, feed):
+    """Without a generation (Redis unreachable) the feed still answers, whole."""
+    _registration, url = feed
+    unreachable = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
+    }
+
+    with override_settings(CACHES=unreachable):
+        response = client.get(url)
+
+    assert response.status_code == 200
+    assert "Cities and migration" in response.content.decode()
+    assert "private" in response["Cache-Control"]
