@@ -325,27 +325,27 @@ def _forum_dates(forum: Forum) -> str:
     return _("%(start)s to %(end)s") % {"start": start, "end": _day(forum.end_date)}
 
 
-def _session_time(session: Session, forum: Forum) -> str:
-    """The session's day and times in ``forum``'s time zone, e.g. "Wednesday 22 January 2020, 14:00–16:30"."""
+def _local_times(session: Session, forum: Forum) -> dict[str, str]:
+    """The session's ``day`` (e.g. "Wednesday 22 January 2020"), ``start`` and ``end``
+    ("14:00", "16:30") in ``forum``'s time zone, in the active language."""
     zone = forum.tzinfo
     start, end = timezone.localtime(session.start, zone), timezone.localtime(session.end, zone)
-    return _("%(day)s, %(start)s–%(end)s, %(city)s time") % {
+    return {
         "day": date_format(start, WEEKDAY_FORMAT),
         "start": date_format(start, "H:i"),
         "end": date_format(end, "H:i"),
-        "city": forum.city,
     }
+
+
+def _session_time(session: Session, forum: Forum) -> str:
+    """The session's day and times in ``forum``'s time zone with its city, e.g.
+    "Wednesday 22 January 2020, 14:00–16:30, Quito time"."""
+    return _("%(day)s, %(start)s–%(end)s, %(city)s time") % {**_local_times(session, forum), "city": forum.city}
 
 
 def _slot(session: Session, forum: Forum) -> str:
     """The session's day and times in ``forum``'s time zone, e.g. "Wednesday 22 January 2020, 14:00–16:30"."""
-    zone = forum.tzinfo
-    start, end = timezone.localtime(session.start, zone), timezone.localtime(session.end, zone)
-    return _("%(day)s, %(start)s–%(end)s") % {
-        "day": date_format(start, WEEKDAY_FORMAT),
-        "start": date_format(start, "H:i"),
-        "end": date_format(end, "H:i"),
-    }
+    return _("%(day)s, %(start)s–%(end)s") % _local_times(session, forum)
 
 
 def _day(day: date) -> str:
