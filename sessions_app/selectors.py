@@ -10,13 +10,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from enum import StrEnum
 
-from django.db.models import QuerySet
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models.fields.json import KeyTransform
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from forum.models import Forum, Room
+from registration.models import SessionSignup
 from sessions_app.models import KeyQuestion, Session, Theme
-from sessions_app.published import PublicSchedule
+from sessions_app.published import PublicSchedule, public_schedule
 from sessions_app.recommendations import Recommendation, RecommendationsDocument
+from sessions_app.releases import ProgrammeRelease
 
 
 @dataclass
@@ -163,19 +167,58 @@ def programme_group(sessions: list[Session], *, tz: tzinfo) -> list[ProgrammeDay
     return days
 
 
-def session_for_page(*, forum_slug: str) -> QuerySet[Session]:
-    """Sessions of the published forum ``forum_slug``, to look one up by slug for its page.
+def session_page(*, forum_slug: str, session_slug: str) -> Session | None:
+    """The session ``session_slug`` of the published forum ``forum_slug`` with what its
+    page prints, or None if there is none.
 
-    Each session has its forum, theme and room joined and ``key_question_list``,
-    ``reference_list``, ``organizer_list`` and ``agenda_item_list`` (each item with its
-    ``speaker_role_list``, people and organizations joined) prefetched in order, and its
-    recommendations document (if any) joined.
+    The session has what ``Session.objects.for_session_page()`` loads (forum, theme, room,
+    key questions, references, organizers, agenda items with their speaker roles), its
+    forum's registration settings and its recommendations document (if any) joined, and
+    ``seats_taken``, its confirmed sign-ups (what ``registration.selectors.seats_taken``
+    counts), read in the same query as a subquery (see "Using aggregates within a
+    Subquery expression", https://docs.djangoproject.com/en/5.2/ref/models/expressions/).
+    Six queries, whatever the session holds.
     """
-    return (
-        Session.objects.filter(forum__slug=forum_slug, forum__is_published=True)
-        .for_session_page()
-        .select_related("recommendations")
+    confirmed = (
+        SessionSignup.objects.filter(session=OuterRef("pk"), status=SessionSignup.Status.CONFIRMED)
+        .order_by()
+        .values("session")
+        .annotate(n=Count("pk"))
+        .values("n")
     )
+    return (
+        Session.objects.filter(forum__slug=forum_slug, forum__is_published=True, slug=session_slug)
+        .for_session_page()
+        .select_related("forum__registration_settings", "recommendations")
+        .annotate(seats_taken=Coalesce(Subquery(confirmed), 0))
+        .first()
+    )
+
+
+def session_schedule(session: Session, user=None) -> PublicSchedule:
+    """What ``published.public_schedule(session.forum, user)`` gives, for a page that shows
+    ``session`` alone, in one query that reads the latest release without its snapshot (a
+    300-session snapshot is about 80 KB of JSON) but with ``session``'s entry of it (a key
+    transform, https://docs.djangoproject.com/en/5.2/topics/db/queries/#key-index-and-path-transforms).
+
+    The returned schedule's ``release.snapshot`` holds that one entry, or nothing if the
+    release does not hold the session, so ``shows`` and ``apply`` answer for ``session``
+    exactly as the full schedule would; use it for no other session. Staff get
+    ``public_schedule``'s preview (no snapshot read).
+    """
+    if user is not None and user.is_staff:
+        return public_schedule(session.forum, user)
+    guid = str(session.guid)
+    release = (
+        ProgrammeRelease.objects.filter(forum_id=session.forum_id)
+        .defer("changes", "snapshot")
+        .annotate(session_facts=KeyTransform(guid, "snapshot"))
+        .order_by("-number")
+        .first()
+    )
+    if release is not None:
+        release.snapshot = {guid: release.session_facts} if release.session_facts is not None else {}
+    return PublicSchedule(forum=session.forum, release=release)
 
 
 def group_recommendations(
@@ -201,7 +244,7 @@ def published_recommendations(session: Session) -> PrintedRecommendations | None
     """``session``'s recommendations document if it is published, grouped by its key
     questions; None otherwise.
 
-    ``session`` comes from ``session_for_page`` (its document joined, ``key_question_list``
+    ``session`` comes from ``session_page`` (its document joined, ``key_question_list``
     loaded). Always one query, the published document's recommendations (none for a
     draft), so the page's query count does not depend on the document.
     """

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.views.generic import DetailView, TemplateView
@@ -183,13 +182,12 @@ class SessionDetailView(PublicCacheMixin, DetailView):
 
     def get_object(self, queryset=None):
         """The session ``session_slug`` of the published forum ``forum_slug``, with its
-        released time, room and status (``published.public_schedule``); ``Http404`` if
+        released time, room and status (``selectors.session_schedule``); ``Http404`` if
         there is none or it was added after the latest release (except for staff)."""
-        sessions = selectors.session_for_page(forum_slug=self.kwargs["forum_slug"]).select_related(
-            "forum__registration_settings"
-        )
-        session = get_object_or_404(sessions, slug=self.kwargs["session_slug"])
-        self.schedule = public_schedule(session.forum, self.request.user)
+        session = selectors.session_page(forum_slug=self.kwargs["forum_slug"], session_slug=self.kwargs["session_slug"])
+        if session is None:
+            raise Http404("No such session in this forum.")
+        self.schedule = selectors.session_schedule(session, self.request.user)
         if not self.schedule.shows(session):
             raise Http404("This session is not in the released programme yet.")
         self.schedule.apply([session])
@@ -201,8 +199,7 @@ class SessionDetailView(PublicCacheMixin, DetailView):
         session, forum = self.object, self.object.forum
         registration, signups = participant_signups(forum, self.request.user)
         if not session.is_plenary:
-            taken = registration_selectors.seats_taken(Session.objects.filter(pk=session.pk))
-            mark_places([session], taken, signups)
+            mark_places([session], {session.pk: session.seats_taken}, signups)
         return super().get_context_data(
             forum=forum,
             registration=registration,

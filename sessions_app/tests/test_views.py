@@ -34,9 +34,9 @@ pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 # Queries per page, whatever the number of rows (see the *_query_count tests).
 PROGRAMME_QUERIES = 9  # forum with registration settings, sessions with theme and room, organizers, seats taken,
 # the filters' choices (themes, rooms, organizations, speakers) and the latest release
-# session with forum/theme/room/recommendations document, questions, references, organizers, items, roles,
-# seats taken, published recommendations, the latest release
-SESSION_PAGE_QUERIES = 9
+# session with forum/theme/room/recommendations document and its seats taken, questions, references,
+# organizers, items, roles, published recommendations, the latest release (its entry for the session)
+SESSION_PAGE_QUERIES = 8
 PARTICIPANT_QUERIES = 3  # a signed-in participant's user (session read from the cache), registration, sign-ups
 
 
