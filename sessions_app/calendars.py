@@ -5,7 +5,8 @@ The builders (``programme_calendar``, ``session_calendar``, ``personal_calendar`
 functions: they take the forum and sessions already loaded (``room`` and ``theme``
 joined, see ``feed_sessions``) and return an ``icalendar.Calendar``, without a query.
 Escaping and line folding (RFC 5545 §3.3.11, §3.1) are left to ``icalendar``; text is in
-the active language (the URL's language prefix), titles through modeltranslation.
+the active language (the URL's language prefix), with modeltranslation's fallback
+(``language_columns``).
 
 Choices, each tied to its source:
 
@@ -41,7 +42,9 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.urls.converters import get_converters
 from django.utils.translation import gettext as _
-from icalendar import STATUS, Calendar, Event, Timezone, vDuration
+from icalendar import STATUS, Calendar, Event, Timezone, vDDDTypes, vDuration, vText, vUri
+from modeltranslation.utils import build_localized_fieldname, resolution_order
+from modeltranslation.utils import get_language as translation_language
 
 from forum.models import Forum
 from forum.text import without_controls
@@ -134,6 +137,23 @@ def slug_urls(
     return url
 
 
+def language_columns(model: type, field: str) -> tuple[str, ...]:
+    """The columns of ``model``'s translated ``field`` in the order modeltranslation reads
+    them for the active language: its own, then its fallback languages'
+    (``modeltranslation.utils.resolution_order`` of ``MODELTRANSLATION_FALLBACK_LANGUAGES``).
+    Reading ``field`` gives the first of them that is not empty (``in_language``; the
+    translation options of this project set no ``fallback_undefined`` or ``fallback_value``)."""
+    languages = resolution_order(translation_language(), getattr(model, field).fallback_languages)
+    return tuple(build_localized_fieldname(field, language) for language in languages)
+
+
+def in_language(texts: Iterable[str | None]) -> str:
+    """The first non-empty of ``texts`` (a translated text's columns in ``language_columns``
+    order), or "" when all are empty: what reading the field gives, without going through
+    modeltranslation's descriptor at every read."""
+    return next((text for text in texts if text), "")
+
+
 def session_page_urls(forum: Forum) -> Callable[[str], str]:
     """A function of a session's slug giving the absolute URL of that session's page of
     ``forum`` on ``settings.SITE_URL``, in the active language (``slug_urls``)."""
@@ -159,10 +179,15 @@ def session_location(session: Session, forum: Forum) -> str:
 class _FileEvents:
     """Makes the VEVENTs of one file (of ``forum``, stamped ``stamp``, at ``sequence``).
 
-    What is the same for every event of the file (zone, URL pattern, venue) is worked out
-    once, and a property value that several events share (DTSTAMP, SEQUENCE, STATUS,
-    CATEGORIES, LOCATION, a start or end time) is made once by ``icalendar`` and then
-    held by each of them: property values are only read when the file is written.
+    What is the same for every event of the file (zone, URL pattern, venue, the columns of
+    the title and objective in the active language) is worked out once, and a property
+    value that several events share (DTSTAMP, SEQUENCE, STATUS, CATEGORIES, LOCATION, a
+    start or end time) is made once by ``icalendar`` and then held by each of them:
+    property values are only read when the file is written. A date-time is held as its
+    property type (``vDDDTypes.to_property_type``, the ``vDatetime`` that
+    ``vDDDTypes.to_ical`` would otherwise make anew at every line), and the texts of each
+    event (UID, SUMMARY, DESCRIPTION, URL) are given as the types ``Component.add`` would
+    make of them (``vText``, ``vUri``).
     """
 
     def __init__(self, forum: Forum, *, stamp: datetime, sequence: int):
@@ -171,6 +196,8 @@ class _FileEvents:
         self.place = [part for part in (forum.venue, forum.city) if part]
         self.stamp = stamp.astimezone(UTC)
         self.sequence = sequence
+        self.title_columns = language_columns(Session, "title")
+        self.objective_columns = language_columns(Session, "objective")
         self._values: dict[tuple, object] = {}
         self._labels: dict[tuple[str, object], str] = {}
 
@@ -181,7 +208,8 @@ class _FileEvents:
         if key not in self._values:
             scratch = Event()
             scratch.add(name, value)
-            self._values[key] = scratch[name]
+            made = scratch[name]
+            self._values[key] = made.to_property_type() if isinstance(made, vDDDTypes) else made
         return self._values[key]
 
     def _label(self, kind: str, key: object, make: Callable[[], str]) -> str:
@@ -192,7 +220,7 @@ class _FileEvents:
     def event(self, session: Session, attendance: Attendance) -> Event:
         """The VEVENT of ``session`` (see ``session_event``)."""
         url = self.page_url(session.slug)
-        summary = session.title
+        summary = in_language([getattr(session, column) for column in self.title_columns])
         if session.is_cancelled:
             summary = _("Cancelled: %(title)s") % {"title": summary}
             status = STATUS.CANCELLED
@@ -202,7 +230,8 @@ class _FileEvents:
             status = STATUS.TENTATIVE
             if attendance is Attendance.WAITLISTED:
                 summary = _("Waitlist: %(title)s") % {"title": summary}
-        description = "\n\n".join(part for part in ((session.objective or "").strip(), url) if part)
+        objective = in_language([getattr(session, column) for column in self.objective_columns])
+        description = "\n\n".join(part for part in (objective.strip(), url) if part)
         categories = [self._label("kind", session.kind, lambda: str(session.get_kind_display()))]
         if session.theme:
             categories.append(self._label("theme", session.theme_id, lambda: without_controls(session.theme.title)))
@@ -211,15 +240,15 @@ class _FileEvents:
             "room", room, lambda: without_controls(", ".join(part for part in (room, *self.place) if part))
         )
         event = Event()
-        event.add("UID", str(session.guid))
+        event["UID"] = vText(str(session.guid))
         event["DTSTAMP"] = self._shared("DTSTAMP", self.stamp)
         event["DTSTART"] = self._shared("DTSTART", session.start.astimezone(self.zone))
         event["DTEND"] = self._shared("DTEND", session.end.astimezone(self.zone))
-        event.add("SUMMARY", without_controls(summary))
-        event.add("DESCRIPTION", without_controls(description))
+        event["SUMMARY"] = vText(without_controls(summary))
+        event["DESCRIPTION"] = vText(without_controls(description))
         if location:
             event["LOCATION"] = self._shared("LOCATION", location)
-        event.add("URL", url)
+        event["URL"] = vUri(url)
         event["STATUS"] = self._shared("STATUS", status)
         event["CATEGORIES"] = self._shared("CATEGORIES", categories)
         event["SEQUENCE"] = self._shared("SEQUENCE", self.sequence)

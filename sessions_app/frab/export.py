@@ -50,10 +50,10 @@ from django.utils.translation import gettext as _
 from lxml import etree
 
 from forum.models import Forum, Person, Room
-from sessions_app.calendars import slug_urls
+from sessions_app.calendars import in_language, language_columns, slug_urls
 from sessions_app.frab.identifiers import EVENT_TYPES, GUID_NAMESPACE, acronym_for_slug, event_slug
 from sessions_app.frab.reader import plain_text
-from sessions_app.models import AgendaItem, KeyQuestion, Reference, Session, SpeakerRole
+from sessions_app.models import AgendaItem, KeyQuestion, Reference, Session, SpeakerRole, Theme
 from sessions_app.published import public_schedule
 
 UNRELEASED_VERSION = "0 (unreleased)"
@@ -67,6 +67,10 @@ TIME_ZONE_NAME = re.compile(r"^([A-Z][a-z]+/[A-Z][a-z]+)|UTC$")
 
 XML_EVENT_TAGS = "date start duration room slug url title subtitle track type language abstract description".split()
 """The text elements of an ``<event>``, in the XSD's order (before ``<persons>`` and ``<links>``)."""
+
+XML_OWN_VALUES = frozenset("date start duration slug url type language".split())
+"""The ``XML_EVENT_TAGS`` whose values this module writes itself (dates, durations, slugs
+of ``[a-z0-9_-]``, URLs from ``reverse``, fixed words): they carry no control character."""
 
 AbsoluteUrl = Callable[[str], str]
 """Turns a site path (from ``reverse``) into an absolute URL, e.g. ``request.build_absolute_uri``."""
@@ -87,16 +91,23 @@ def frab_prefetches() -> list[Prefetch]:
     ]
 
 
-def schedule_sessions(forum: Forum) -> list[Session]:
+def schedule_sessions(forum: Forum, *, rooms: Iterable[Room], themes: Iterable[Theme]) -> list[Session]:
     """The forum's sessions as released (``published.public_schedule``) that are not
-    cancelled, in time order, with theme and room joined: two queries whatever the
-    programme's size (three once the forum has a release: its rooms too). What the
-    export prints of their agendas, key questions and references is read apart
+    cancelled, in time order, each given its room and theme from ``rooms`` and
+    ``themes`` (the forum's, already read: cheaper than joining them to every session):
+    two queries whatever the programme's size (three once the forum has a release: its
+    rooms too). A room or theme missing from them is read when used. What the export
+    prints of their agendas, key questions and references is read apart
     (``ScheduleTexts``)."""
-    sessions = public_schedule(forum).apply(
-        Session.objects.filter(forum=forum).select_related("theme", "room").order_by("start", "title", "pk")
-    )
-    return [session for session in sessions if not session.is_cancelled]
+    rooms_by_id = {room.pk: room for room in rooms}
+    themes_by_id = {theme.pk: theme for theme in themes}
+    sessions = list(Session.objects.filter(forum=forum).order_by("start", "title", "pk"))
+    for session in sessions:
+        if session.room_id in rooms_by_id:
+            session.room = rooms_by_id[session.room_id]
+        if session.theme_id in themes_by_id:
+            session.theme = themes_by_id[session.theme_id]
+    return [session for session in public_schedule(forum).apply(sessions) if not session.is_cancelled]
 
 
 class ScheduleTexts:
@@ -132,10 +143,13 @@ class ScheduleTexts:
                     people.setdefault(person[1], person)
             self.people[session_id] = list(people.values())
         self.questions: dict[int, list[tuple[int, str]]] = defaultdict(list)
-        for session_id, order, text in (
-            KeyQuestion.objects.filter(session_id__in=ids).order_by("order").values_list("session", "order", "text")
+        for session_id, order, *texts in (
+            KeyQuestion.objects.rewrite(False)
+            .filter(session_id__in=ids)
+            .order_by("order")
+            .values_list("session", "order", *language_columns(KeyQuestion, "text"))
         ):
-            self.questions[session_id].append((order, text))
+            self.questions[session_id].append((order, in_language(texts)))
         self.references: dict[int, list[tuple[int, str]]] = defaultdict(list)
         for session_id, number, citation in (
             Reference.objects.filter(session_id__in=ids).order_by("number").values_list("session", "number", "citation")
@@ -227,10 +241,14 @@ def session_people(session: Session) -> list[Person]:
     return list(people.values())
 
 
+SESSION_TEXTS = ("title", "objective", "context", "methodology", "expected_result")
+"""The translated session texts an event prints, read through ``language_columns``."""
+
+
 class _EventMaker:
     """Makes the events of one ``schedule.json``: what is the same for every event
-    (zone, language, URLs reversed once, track titles, people met before) is worked out
-    once per document."""
+    (zone, language, URLs reversed once, track titles, people met before, the columns
+    of each translated text) is worked out once per document."""
 
     def __init__(self, forum: Forum, sessions: list[Session], *, language: str, absolute_url: AbsoluteUrl):
         self.zone = forum.tzinfo
@@ -243,6 +261,7 @@ class _EventMaker:
             "forum:speaker-detail", "person_slug", {"forum_slug": forum.slug}, absolute=absolute_url
         )
         self.headings = description_headings()
+        self.columns = {field: language_columns(Session, field) for field in SESSION_TEXTS}
         self.tracks: dict[int, str] = {}
         self.persons: dict[int, dict] = {}
 
@@ -264,6 +283,9 @@ class _EventMaker:
             self.tracks[session.theme_id] = session.theme.title
         return self.tracks[session.theme_id]
 
+    def text(self, session: Session, field: str) -> str:
+        return in_language([getattr(session, column) for column in self.columns[field]])
+
     def event(self, session: Session, *, room_name: str, slug: str) -> dict:
         start, end = session.start.astimezone(self.zone), session.end.astimezone(self.zone)
         texts = self.texts
@@ -277,18 +299,18 @@ class _EventMaker:
             "room": room_name,
             "slug": slug,
             "url": self.session_url(session.slug),
-            "title": session.title,
+            "title": self.text(session, "title"),
             "subtitle": "",
             "track": self.track(session),
             "type": EVENT_TYPES[session.kind],
             "language": self.language,
-            "abstract": session.objective,
+            "abstract": self.text(session, "objective"),
             "description": describe(
                 headings=self.headings,
-                context=session.context,
-                methodology=session.methodology,
+                context=self.text(session, "context"),
+                methodology=self.text(session, "methodology"),
                 questions=texts.questions[session.pk],
-                expected_result=session.expected_result,
+                expected_result=self.text(session, "expected_result"),
                 references=texts.references[session.pk],
             ),
             "persons": [self.person(*person) for person in texts.people.get(session.pk, [])],
@@ -308,8 +330,9 @@ def frab_schedule(forum: Forum, *, absolute_url: AbsoluteUrl) -> dict:
     zone = forum.tzinfo
     acronym = acronym_for_slug(forum.slug)
     language = get_language() or "en"
-    sessions = schedule_sessions(forum)
     rooms: list[Room] = list(forum.rooms.order_by("name"))
+    themes: list[Theme] = list(forum.themes.order_by("order", "title"))
+    sessions = schedule_sessions(forum, rooms=rooms, themes=themes)
     room_names = [room.name for room in rooms]
     capacities = {room.name: room.capacity for room in rooms}
     placeholder = placeholder_room_name(forum)
@@ -356,7 +379,7 @@ def frab_schedule(forum: Forum, *, absolute_url: AbsoluteUrl) -> dict:
         "timeslot_duration": _timeslot(sessions, zone),
         "time_zone_name": forum.time_zone,
         "url": absolute_url(reverse("forum:forum-home", kwargs={"forum_slug": forum.slug})),
-        "tracks": [{"name": theme.title} for theme in forum.themes.order_by("order", "title")],
+        "tracks": [{"name": theme.title} for theme in themes],
         "rooms": [
             {"name": name, "guid": room_guid(forum.slug, name), "capacity": capacities.get(name)} for name in room_names
         ],
@@ -386,8 +409,8 @@ def _xml_safe(value) -> str:
     return plain_text(str(value))
 
 
-def _text(parent: etree._Element, tag: str, value, **attributes) -> etree._Element:
-    element = etree.SubElement(parent, tag, {name: _xml_safe(v) for name, v in attributes.items()})
+def _text(parent: etree._Element, tag: str, value, attributes: dict[str, str] | None = None) -> etree._Element:
+    element = etree.SubElement(parent, tag, attributes)
     element.text = "" if value is None else _xml_safe(value)
     return element
 
@@ -421,9 +444,12 @@ def frab_schedule_xml(forum: Forum, *, absolute_url: AbsoluteUrl, schedule_url: 
             for event in events:
                 element = etree.SubElement(room_element, "event", guid=event["guid"], id=str(event["id"]))
                 for tag in XML_EVENT_TAGS:
-                    _text(element, tag, event[tag])
+                    if tag in XML_OWN_VALUES:
+                        etree.SubElement(element, tag).text = event[tag]
+                    else:
+                        _text(element, tag, event[tag])
                 persons = etree.SubElement(element, "persons")
                 for person in event["persons"]:
-                    _text(persons, "person", person["name"], id=person["id"], guid=person["guid"])
+                    _text(persons, "person", person["name"], {"id": str(person["id"]), "guid": person["guid"]})
                 etree.SubElement(element, "links")
     return etree.tostring(root, pretty_print=True, xml_declaration=True, encoding="UTF-8")

@@ -324,6 +324,26 @@ def test_feed_in_the_language_of_its_url_links_to_pages_in_that_language(client,
     assert str(event["DESCRIPTION"]).endswith(settings.SITE_URL + page)
 
 
+def test_title_and_objective_empty_in_the_language_of_the_url_fall_back_to_the_other_language(client, madrid_forum):
+    SessionFactory(
+        forum=madrid_forum,
+        start=madrid(25, 10),
+        end=madrid(25, 11),
+        title_en="",
+        title_es="Vivienda asequible",
+        objective_en="Affordable housing for all.",
+        objective_es="",
+    )
+    with translation.override("es"):
+        spanish_url = programme_ics_url(madrid_forum)
+
+    english, spanish = only_event(client.get(programme_ics_url(madrid_forum))), only_event(client.get(spanish_url))
+
+    assert str(english["SUMMARY"]) == str(spanish["SUMMARY"]) == "Vivienda asequible"
+    assert str(english["DESCRIPTION"]).startswith("Affordable housing for all.\n\n")
+    assert str(spanish["DESCRIPTION"]).startswith("Affordable housing for all.\n\n")
+
+
 # Query counts.
 
 

@@ -310,6 +310,32 @@ def test_schedule_in_spanish_gives_the_language_and_spanish_urls(client, program
     assert event["url"].startswith("http://testserver/es/")
 
 
+def test_texts_empty_in_the_language_shown_fall_back_to_the_other_language(client, programme):
+    session = SessionFactory(
+        forum=programme,
+        start=at(23, 15),
+        end=at(23, 16),
+        title_en="Housing",
+        title_es="Vivienda",
+        objective_en="",
+        objective_es="Objetivo en español.",
+        methodology_en="Method in English.",
+        methodology_es="",
+    )
+    KeyQuestionFactory(session=session, order=1, text_en="", text_es="¿Quién paga?")
+    english_xml = etree.fromstring(get_xml(client, programme)).find(f"day/room/event[@guid='{session.guid}']")
+    english = by_title(get_json(client, programme))["Housing"]
+    with translation.override("es"):
+        spanish_url = schedule_json_url(programme)
+    spanish = by_title(json.loads(client.get(spanish_url).content))["Vivienda"]
+
+    assert english["abstract"] == spanish["abstract"] == "Objetivo en español."
+    assert "Key questions\n1. ¿Quién paga?" in english["description"]
+    assert "Method in English." in spanish["description"]
+    assert english_xml.findtext("title") == "Housing"
+    assert english_xml.findtext("abstract") == "Objetivo en español."
+
+
 @pytest.mark.parametrize("url_name", ["schedule:schedule-xml", "schedule:schedule-json"])
 def test_schedule_of_an_unpublished_or_unknown_forum_is_not_found(client, programme, url_name):
     assert client.get(reverse(url_name, kwargs={"forum_slug": "no-such-forum"})).status_code == 404
