@@ -24,6 +24,7 @@ from registration.calendar import personal_entries, personal_feed_url
 from registration.models import Notification, Registration
 from sessions_app.calendars import Attendance
 from sessions_app.models import Session
+from sessions_app.published import public_schedule
 from sessions_app.release_texts import describe as describe_change
 
 Kind = Notification.Kind
@@ -253,7 +254,9 @@ def _session_changed(notification: Notification, names: dict) -> list[str]:
 def _agenda(registration: Registration) -> list[dict]:
     """The sessions that take place for ``registration``'s participant, in time order: every
     plenary and each parallel session they hold a seat in or are on the waitlist of
-    (``registration.calendar.personal_entries``, one query); cancelled sessions are left out.
+    (``registration.calendar.personal_entries``, one query), as the public sees them
+    (``published.public_schedule``: the latest release's times, rooms and cancellations,
+    one query), as the personal calendar feed lists them; cancelled sessions are left out.
 
     Each item has ``when`` (day and times in the forum's time zone), ``title``, ``room``,
     ``place`` ("plenary", "seat" or "waitlist") and ``attendance``, that place as a
@@ -265,8 +268,10 @@ def _agenda(registration: Registration) -> list[dict]:
         "seat": _("your seat"),
         "waitlist": _("waitlist: we will write to you if a seat becomes free"),
     }
+    attendances = dict(personal_entries(registration))
     agenda = []
-    for session, attendance in personal_entries(registration):
+    for session in public_schedule(forum).apply(attendances):
+        attendance = attendances[session]
         if session.is_cancelled:
             continue
         if session.is_plenary:

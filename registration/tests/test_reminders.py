@@ -20,6 +20,7 @@ from registration.models import Notification, Registration
 from registration.tasks import send_forum_reminders, send_notification
 from registration.tests.factories import RegistrationFactory, RegistrationSettingsFactory, SessionSignupFactory
 from sessions_app.models import Session
+from sessions_app.release_services import release_programme
 from sessions_app.tests.factories import SessionFactory, quito_time
 
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
@@ -131,6 +132,19 @@ def test_a_confirmed_participant_gets_one_reminder_20_hours_before_the_forum(rem
     reminder = Notification.objects.get(kind=REMINDER)
     assert reminder.registration == world.registration
     assert reminder.sent_at is not None
+
+
+def test_the_reminder_gives_the_released_times_not_the_organizers_unreleased_edits(remind, mailoutbox):
+    world = World()
+    release_programme(forum=world.forum)
+    world.seat.start, world.seat.end = quito_time(15), quito_time(17, 30)
+    world.seat.save()
+
+    remind(IN_20_HOURS)
+
+    [message] = mailoutbox
+    assert "Wednesday 22 January 2020, 14:00–16:30\nPartnerships for inclusion" in message.body
+    assert "15:00" not in message.body
 
 
 def test_running_again_sends_nothing_more(remind, mailoutbox):
