@@ -128,6 +128,12 @@ def bump(using: str = DEFAULT_DB_ALIAS) -> None:
         transaction.on_commit(_replace_generation, using=using)
 
 
+def bump_after_migrate(sender, using: str = DEFAULT_DB_ALIAS, **kwargs) -> None:
+    """Receiver of ``post_migrate``: drop every cached page once migrations ran, since data
+    migrations write without model signals and a deploy may change every page's markup."""
+    bump(using)
+
+
 def _bump_on_change(sender, using: str = DEFAULT_DB_ALIAS, action: str = "post", **kwargs) -> None:
     """Receiver of ``post_save``, ``post_delete`` and ``m2m_changed`` (after the change only)."""
     if action.startswith("post"):
@@ -217,6 +223,7 @@ def cached_public_response(
     request: HttpRequest,
     render: Callable[[], HttpResponse],
     changes_at: Callable[[], Iterable[datetime]] = tuple,
+    query_params: Iterable[str] = (),
 ) -> HttpResponse:
     """The response of ``render()`` (the view), from the cache when it holds one for
     this page and generation; see the module docstring for who is served from it.
@@ -225,7 +232,10 @@ def cached_public_response(
     GET's miss the view runs and its response, once rendered and if ``_shareable``, is
     stored with the headers of ``_mark_shared``, for at most
     ``seconds_until_change(changes_at(), <start of the request>)`` seconds (``changes_at``
-    is called after rendering, so it may read what the view loaded).
+    is called after rendering, so it may read what the view loaded). Only URLs whose
+    query string holds nothing but ``query_params`` (the page's own: its filters, its page
+    number) are cached, so that made-up parameters (``?x=1``, ``?x=2``…) cannot fill the
+    cache with copies of one page.
     Any other request runs the view; for a visitor who is not ``shared_visitor`` the
     response is marked ``Cache-Control: private``.
     """
@@ -235,7 +245,7 @@ def cached_public_response(
         response = render()
         patch_cache_control(response, private=True)
         return response
-    if not enabled():
+    if not enabled() or not set(request.GET).issubset(query_params):
         return render()
     current, started = generation(), timezone.now()
     name = page_name(request)
@@ -313,9 +323,17 @@ class PublicCacheMixin:
     (``cached_public_response``). Put it first among the bases. A page whose text
     changes with the clock lists the moments it does in ``content_changes_at``."""
 
+    cached_query_params: tuple[str, ...] = ()
+    """The query parameters the page reads (its filters, ``page``): a URL with any other is not cached."""
+
     def dispatch(self, request, *args, **kwargs):
         parent = super().dispatch
-        return cached_public_response(request, lambda: parent(request, *args, **kwargs), self.content_changes_at)
+        return cached_public_response(
+            request,
+            lambda: parent(request, *args, **kwargs),
+            self.content_changes_at,
+            self.cached_query_params,
+        )
 
     def content_changes_at(self) -> Iterable[datetime]:
         """Moments (aware) at which the page changes by itself; none by default. Called

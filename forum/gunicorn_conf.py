@@ -11,6 +11,7 @@
   object also holds ``method``, ``path``, ``status``, ``bytes``, ``duration_ms``,
   ``remote_addr`` and ``user_agent``.
   https://gunicorn.org/reference/settings/#logconfig_dict
+- A personal calendar feed's key (its secret address) is masked in the access log.
 - No control socket: its default path (``$XDG_RUNTIME_DIR/gunicorn.ctl`` or
   ``~/.gunicorn/gunicorn.ctl``) is the same for every gunicorn of the user, so a second
   one (a benchmark, a test) would take it over.
@@ -18,6 +19,7 @@
 
 import logging
 import os
+import re
 from collections.abc import Mapping
 
 from django.conf import settings
@@ -25,7 +27,8 @@ from django.conf import settings
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "forum.settings")
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
-workers = int(os.environ.get("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1) + 1))
+# The cores this process may run on (a container's CPU set), not the host's.
+workers = int(os.environ.get("WEB_CONCURRENCY", 2 * len(os.sched_getaffinity(0)) + 1))
 control_socket_disable = True
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
 
@@ -51,11 +54,22 @@ class AccessFields(logging.Filter):
     }
 
     def filter(self, record: logging.LogRecord) -> bool:
-        """Add the fields to ``record`` if it carries gunicorn's atoms; always keep the record."""
+        """Add the fields to ``record`` if it carries gunicorn's atoms, with the key of a
+        personal calendar feed (``/calendar/<key>.ics``, a secret address) masked in the
+        path and the request line; always keep the record."""
         if isinstance(record.args, Mapping):
+            record.args = {code: _masked(value) if code in "rU" else value for code, value in record.args.items()}
             for field, code in self.FIELDS.items():
                 setattr(record, field, record.args[code])
         return True
+
+
+_CALENDAR_KEY = re.compile(r"(/calendar/)[^/?#\s]+(\.ics)")
+
+
+def _masked(text: str) -> str:
+    """``text`` with any personal calendar feed key replaced by "…"."""
+    return _CALENDAR_KEY.sub(r"\1…\2", text) if isinstance(text, str) else text
 
 
 def _logconfig() -> dict:

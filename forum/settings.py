@@ -164,6 +164,9 @@ if _REDIS_CACHE_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": _REDIS_CACHE_URL,
             "KEY_PREFIX": env.str("DJANGO_CACHE_KEY_PREFIX", default="forum"),
+            # A stalled Redis must cost a second, not hang every worker (the cache's
+            # failures are then taken as misses: forum.caching; Django's cached_db sessions).
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 else:

@@ -113,6 +113,8 @@ class SpeakerListView(PublicCacheMixin, PublishedForumMixin, ListView):
     """People named in the forum's agendas, alphabetically, with their default position,
     100 a page (``?page=N``; a page past the last answers 404)."""
 
+    cached_query_params = ("page",)
+
     template_name = "forum/speaker_list.html"
     context_object_name = "speakers"
     paginate_by = 100

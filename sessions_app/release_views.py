@@ -38,6 +38,8 @@ class ChangelogView(PublicCacheMixin, PublishedForumMixin, ListView):
     past the last answers 404), each with its note and its changes by session; "No release
     yet" before the first."""
 
+    cached_query_params = ("page",)
+
     template_name = "sessions_app/changelog.html"
     paginate_by = RELEASES_PER_PAGE
 

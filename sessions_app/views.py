@@ -137,6 +137,8 @@ class ProgrammeView(PublicCacheMixin, RegistrationForumMixin, TemplateView):
     The query string filters it (``filter_forms.ProgrammeFilterForm``, ``search.programme_search``);
     a refused filter value is shown as an error on its field and ignored."""
 
+    cached_query_params = ("q", "day", "kind", "theme", "room", "organization", "speaker")
+
     template_name = "sessions_app/programme.html"
 
     def get_context_data(self, **kwargs):

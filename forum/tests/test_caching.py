@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.core.management.sql import emit_post_migrate_signal
 from django.db import connection
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
@@ -535,3 +536,28 @@ def test_pages_still_answer_when_the_cache_fails(client, site, caplog):
     assert first.status_code == second.status_code == after_change.status_code == 200
     assert "Cities, migration and work" in page_text(after_change.content)
     assert "The cache failed" in caplog.text
+
+
+def test_a_migration_drops_every_cached_page(client, site):
+    """Data migrations write without model signals; the bump after ``migrate`` covers them."""
+    url = reverse("sessions_app:programme", kwargs=forum_kwargs(site))
+    client.get(url)
+    Session.objects.filter(pk=site.session.pk).update(title="Cities after the migration")
+    assert "Cities after the migration" not in page_text(client.get(url).content)
+
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+
+    assert "Cities after the migration" in page_text(client.get(url).content)
+
+
+def test_a_made_up_query_parameter_is_not_cached(client, site, django_assert_max_num_queries):
+    """Only the page's own parameters make copies: ``?x=1``, ``?x=2``… cannot fill the cache."""
+    url = reverse("sessions_app:programme", kwargs=forum_kwargs(site))
+    client.get(url + "?x=1")
+    client.get(url + "?kind=parallel")
+
+    with CaptureQueriesContext(connection) as made_up:
+        assert "Cities and migration" in page_text(client.get(url + "?x=1").content)
+    with django_assert_max_num_queries(0):
+        assert "Cities and migration" in page_text(client.get(url + "?kind=parallel").content)
+    assert len(made_up) > 0

@@ -7,6 +7,7 @@ Subprocesses run ``manage.py``, gunicorn or honcho with production environment v
 
 import gzip
 import json
+import logging
 import os
 import re
 import runpy
@@ -32,6 +33,7 @@ from django.urls import reverse
 from django.utils import timezone
 from moto import mock_aws
 
+from forum import gunicorn_conf
 from forum.celery import app as celery_app
 from sessions_app.models import GeneratedDocument
 from sessions_app.services import STALE_RENDER_SECONDS
@@ -124,12 +126,16 @@ def collected_static(tmp_path_factory) -> Path:
 # --- manage.py check --deploy ----------------------------------------------------------------
 
 
+SHARED_CACHE = {"REDIS_CACHE_URL": "redis://127.0.0.1:6379/15"}
+"""A Redis cache, as production has (``check`` does not connect to it)."""
+
+
 @pytest.mark.integration
 def test_check_deploy_finds_no_issue_under_production_settings():
     result = subprocess.run(
         [PYTHON, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=BASE_DIR,
-        env=production_env(),
+        env=production_env(**SHARED_CACHE),
         capture_output=True,
         text=True,
         timeout=120,
@@ -140,11 +146,27 @@ def test_check_deploy_finds_no_issue_under_production_settings():
 
 
 @pytest.mark.integration
+def test_check_deploy_warns_when_each_process_would_cache_in_its_own_memory():
+    result = subprocess.run(
+        [PYTHON, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=BASE_DIR,
+        env=production_env(CELERY_BROKER_URL="", REDIS_CACHE_URL=""),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode != 0
+    assert "forum.W001" in result.stderr
+    assert "REDIS_CACHE_URL" in result.stderr
+
+
+@pytest.mark.integration
 def test_check_deploy_fails_when_hsts_is_switched_off():
     result = subprocess.run(
         [PYTHON, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=BASE_DIR,
-        env=production_env(DJANGO_SECURE_HSTS_SECONDS="0"),
+        env=production_env(DJANGO_SECURE_HSTS_SECONDS="0", **SHARED_CACHE),
         capture_output=True,
         text=True,
         timeout=120,
@@ -499,3 +521,27 @@ def test_procfile_serves_the_site_and_renders_pdfs_in_its_worker(quito_forum, tm
     for pid in started.values():
         with pytest.raises(ProcessLookupError):  # no process left in its group
             os.killpg(int(pid), 0)
+
+
+def test_the_access_log_masks_the_key_of_a_personal_calendar_feed():
+    """A feed's address is its secret: whoever reads the logs must not be able to subscribe."""
+    record = logging.LogRecord(
+        "gunicorn.access", logging.INFO, __file__, 1, gunicorn_conf.access_log_format, None, None
+    )
+    record.args = {
+        "h": "203.0.113.7",
+        "r": "GET /es/calendar/Zq9-secret_KEY.ics?x=1 HTTP/1.1",
+        "m": "GET",
+        "U": "/es/calendar/Zq9-secret_KEY.ics",
+        "s": "200",
+        "b": "512",
+        "B": "512",
+        "M": "3",
+        "a": "Calendar/1.0",
+    }
+
+    gunicorn_conf.AccessFields().filter(record)
+
+    assert "Zq9-secret_KEY" not in record.getMessage()
+    assert record.path == "/es/calendar/….ics"
+    assert record.getMessage() == '203.0.113.7 "GET /es/calendar/….ics?x=1 HTTP/1.1" 200 512 3ms'
