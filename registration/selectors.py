@@ -79,12 +79,12 @@ def signups_of(registration: Registration) -> list[SessionSignup]:
     return result
 
 
+def seats_held() -> QuerySet[SessionSignup]:
+    """The sign-ups that hold a seat (confirmed): what a session's places are counted from."""
+    return SessionSignup.objects.filter(status=SessionSignup.Status.CONFIRMED)
+
+
 def seats_taken(sessions: QuerySet) -> dict[int, int]:
     """Confirmed sign-ups per session id among ``sessions`` (missing ids have none). One query."""
-    rows = (
-        SessionSignup.objects.filter(session__in=sessions, status=SessionSignup.Status.CONFIRMED)
-        .order_by()
-        .values_list("session_id")
-        .annotate(n=Count("pk"))
-    )
+    rows = seats_held().filter(session__in=sessions).order_by().values_list("session_id").annotate(n=Count("pk"))
     return dict(rows)

@@ -32,23 +32,19 @@ Choices, each tied to its source:
 """
 
 import enum
-import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
 from django.conf import settings
 from django.db.models import QuerySet
-from django.urls import reverse
-from django.urls.converters import get_converters
 from django.utils.translation import gettext as _
 from icalendar import STATUS, Calendar, Event, Timezone, vDDDTypes, vDuration, vText, vUri
-from modeltranslation.utils import build_localized_fieldname, resolution_order
-from modeltranslation.utils import get_language as translation_language
 
 from forum.models import Forum
 from forum.text import without_controls
 from sessions_app.models import Session
+from sessions_app.reads import in_language, language_columns, slug_urls
 
 PRODID = "-//Mayoral Forum//Programme calendars//EN"
 """The product identifier of every file (RFC 5545 §3.7.3)."""
@@ -62,10 +58,6 @@ least: it runs from the 1 January before to the 31 December after)."""
 
 UNPRINTED_TEXTS = ("context", "methodology", "expected_result")
 """The long session texts no calendar prints (both languages of each are left unread)."""
-
-_SLUG = re.compile(get_converters()["slug"].regex)
-_SLUG_MARK = "slug-mark-3e9d1c"
-"""A slug that stands for any slug in a reversed URL (``slug_urls``)."""
 
 
 class Attendance(enum.Enum):
@@ -104,54 +96,6 @@ def sessions_for_calendar(forum_slug: str) -> QuerySet[Session]:
 
 
 # Builders: pure functions of loaded rows.
-
-
-def slug_urls(
-    viewname: str, slug_name: str, kwargs: dict[str, str], *, absolute: Callable[[str], str] = str
-) -> Callable[[str], str]:
-    """A function of a slug giving ``absolute(reverse(viewname, kwargs=kwargs | {slug_name: slug}))``,
-    in the active language, that reverses once rather than at each call.
-
-    ``slug_name`` must be a ``<slug:...>`` part of the URL pattern. A slug matching the
-    converter's pattern (``[-a-zA-Z0-9_]+``) is written as it is
-    (https://docs.djangoproject.com/en/5.2/topics/http/urls/#path-converters), neither
-    quoted by ``reverse`` nor changed by ``absolute`` (e.g. ``request.build_absolute_uri``,
-    which quotes only non-ASCII and reserved characters), so it is put in place of a
-    stand-in slug in the URL reversed once. Any other slug goes through ``reverse`` and
-    ``absolute`` as before, with the same result (``NoReverseMatch`` included).
-    """
-
-    def reversed_url(slug: str) -> str:
-        return absolute(reverse(viewname, kwargs={**kwargs, slug_name: slug}))
-
-    parts = reversed_url(_SLUG_MARK).split(_SLUG_MARK)
-    if len(parts) != 2:
-        return reversed_url
-    before, after = parts
-
-    def url(slug: str) -> str:
-        if _SLUG.fullmatch(slug):
-            return before + slug + after
-        return reversed_url(slug)
-
-    return url
-
-
-def language_columns(model: type, field: str) -> tuple[str, ...]:
-    """The columns of ``model``'s translated ``field`` in the order modeltranslation reads
-    them for the active language: its own, then its fallback languages'
-    (``modeltranslation.utils.resolution_order`` of ``MODELTRANSLATION_FALLBACK_LANGUAGES``).
-    Reading ``field`` gives the first of them that is not empty (``in_language``; the
-    translation options of this project set no ``fallback_undefined`` or ``fallback_value``)."""
-    languages = resolution_order(translation_language(), getattr(model, field).fallback_languages)
-    return tuple(build_localized_fieldname(field, language) for language in languages)
-
-
-def in_language(texts: Iterable[str | None]) -> str:
-    """The first non-empty of ``texts`` (a translated text's columns in ``language_columns``
-    order), or "" when all are empty: what reading the field gives, without going through
-    modeltranslation's descriptor at every read."""
-    return next((text for text in texts if text), "")
 
 
 def session_page_urls(forum: Forum) -> Callable[[str], str]:

@@ -11,7 +11,6 @@ from crispy_forms.bootstrap import StrictButton
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row
 from django import forms
-from django.forms.utils import flatatt
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -38,7 +37,9 @@ class LongSelect(forms.Select):
     Django renders each option with its own template (``select_option.html``); the
     speaker filter of a 300-session forum has about 600 options, which made rendering
     them a fifth of the programme page's time. The markup is the same: the widget's
-    attributes (``flatatt``), then each option's value, ``selected`` and label, escaped.
+    attributes in their order (``True`` as a bare name, ``False`` left out, as
+    ``django/forms/widgets/attrs.html``), then each option's value, ``selected`` and
+    label, escaped.
     No option groups (the filters have none).
     """
 
@@ -54,7 +55,16 @@ class LongSelect(forms.Select):
                 for option in group_options
             ),
         )
-        return format_html('<select name="{}"{}>{}</select>', widget["name"], flatatt(widget["attrs"]), options)
+        attributes = format_html_join(
+            "",
+            "{}",
+            (
+                (format_html(" {}", name) if value is True else format_html(' {}="{}"', name, value),)
+                for name, value in widget["attrs"].items()
+                if value is not False
+            ),
+        )
+        return format_html('<select name="{}"{}>{}</select>', widget["name"], attributes, options)
 
 
 def _id_field(label: str, unknown: str) -> forms.TypedChoiceField:

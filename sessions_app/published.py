@@ -18,7 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.db.models import Q
+from django.db.models.fields.json import KeyTransform
 
 from forum.models import Forum, Room
 from sessions_app.models import Session
@@ -37,7 +38,14 @@ class PublicSchedule:
     forum: Forum
     release: ProgrammeRelease | None = None
     preview: bool = False
+    entries: dict[str, dict] | None = None
+    """The release's snapshot entries read, when only some were (``session_schedule``);
+    None when the whole snapshot was (``release.snapshot``)."""
     _rooms: dict[str, Room] | None = field(default=None, repr=False)
+
+    @property
+    def _snapshot(self) -> dict[str, dict]:
+        return self.entries if self.entries is not None else self.release.snapshot
 
     def room_named(self, name: str) -> Room:
         """The forum's room called ``name`` (its rooms read in one query, the first time),
@@ -62,11 +70,11 @@ class PublicSchedule:
         unless ``overlays``, else those of the sessions the release holds."""
         if not self.overlays:
             return Q()
-        return Q(**{f"{path}guid__in": list(self.release.snapshot)})
+        return Q(**{f"{path}guid__in": list(self._snapshot)})
 
     def shows(self, session: Session) -> bool:
         """True if ``session`` is in what this visitor sees (always, unless it was added after the release)."""
-        return not self.overlays or str(session.guid) in self.release.snapshot
+        return not self.overlays or str(session.guid) in self._snapshot
 
     def apply(self, sessions: Iterable[Session]) -> list[Session]:
         """``sessions`` as this visitor sees them, in start order (a stable sort, so the
@@ -83,7 +91,7 @@ class PublicSchedule:
             return sessions
         shown = []
         for session in sessions:
-            facts = self.release.snapshot.get(str(session.guid))
+            facts = self._snapshot.get(str(session.guid))
             if facts is None:
                 continue
             session.start = datetime.fromisoformat(facts["start"])
@@ -110,20 +118,33 @@ def public_schedule(forum: Forum, user=None) -> PublicSchedule:
     return PublicSchedule(forum=forum, release=releases.first())
 
 
-def shown_to(user, session: Session) -> bool:
-    """Whether ``user`` (None: anonymous) sees ``session`` of its forum: what
-    ``public_schedule(session.forum, user).shows(session)`` answers, in one small query
-    that asks the database whether the latest release holds the session's guid instead of
-    reading the release's whole snapshot (a 300-session snapshot is about 80 KB of JSON,
-    read on every sign-up). Staff see every session; before the first release, everyone does.
+def session_schedule(session: Session, user=None) -> PublicSchedule:
+    """What ``public_schedule(session.forum, user)`` gives, for a page or a check about
+    ``session`` alone, in one query that reads the latest release without its snapshot (a
+    300-session snapshot is about 80 KB of JSON) but with ``session``'s entry of it (a key
+    transform, https://docs.djangoproject.com/en/5.2/topics/db/queries/#key-index-and-path-transforms).
+
+    The schedule's ``entries`` hold that one entry, or none if the release does not hold
+    the session, so ``shows`` and ``apply`` answer for ``session`` exactly as the full
+    schedule would; use it for no other session. Staff get ``public_schedule``'s preview.
     """
     if user is not None and user.is_staff:
-        return True
-    holds = (
+        return public_schedule(session.forum, user)
+    guid = str(session.guid)
+    release = (
         ProgrammeRelease.objects.filter(forum_id=session.forum_id)
+        .defer("changes", "snapshot")
+        .annotate(session_facts=KeyTransform(guid, "snapshot"))
         .order_by("-number")
-        .annotate(holds=ExpressionWrapper(Q(snapshot__has_key=str(session.guid)), output_field=BooleanField()))
-        .values_list("holds", flat=True)
         .first()
     )
-    return holds is not False
+    if release is None:
+        return PublicSchedule(forum=session.forum)
+    entries = {guid: release.session_facts} if release.session_facts is not None else {}
+    return PublicSchedule(forum=session.forum, release=release, entries=entries)
+
+
+def shown_to(user, session: Session) -> bool:
+    """Whether ``user`` (None: anonymous) sees ``session`` of its forum, in one small query
+    (``session_schedule``): staff see every session; before the first release, everyone does."""
+    return session_schedule(session, user).shows(session)

@@ -11,16 +11,14 @@ from datetime import date, datetime, tzinfo
 from enum import StrEnum
 
 from django.db.models import Count, OuterRef, QuerySet, Subquery
-from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Coalesce
-from django.urls import reverse
 
 from forum.models import Forum, Room
-from registration.models import SessionSignup
+from registration.selectors import seats_held
 from sessions_app.models import KeyQuestion, Session, Theme
-from sessions_app.published import PublicSchedule, public_schedule
+from sessions_app.published import PublicSchedule
+from sessions_app.reads import slug_urls
 from sessions_app.recommendations import Recommendation, RecommendationsDocument
-from sessions_app.releases import ProgrammeRelease
 
 
 @dataclass
@@ -94,14 +92,10 @@ def label_cards(sessions: list[Session], *, forum: Forum) -> None:
     ``organizer_list``). No query.
 
     Each organization's name is read once (a translated field's fallback costs a lookup
-    per read), and the session URL is reversed once: only its last segment, the session's
-    slug, differs between sessions (``<slug:session_slug>/``).
+    per read), and the session URL is reversed once (``reads.slug_urls``).
     """
     tz = forum.tzinfo
-    placeholder = "-"
-    url_head, _placeholder, url_tail = reverse(
-        "sessions_app:session-detail", kwargs={"forum_slug": forum.slug, "session_slug": placeholder}
-    ).rpartition(f"/{placeholder}/")
+    page_url = slug_urls("sessions_app:session-detail", "session_slug", {"forum_slug": forum.slug})
     names: dict[int, str] = {}
     for session in sessions:
         start, end = session.start.astimezone(tz), session.end.astimezone(tz)
@@ -111,7 +105,7 @@ def label_cards(sessions: list[Session], *, forum: Forum) -> None:
             end=end.strftime("%H:%M"),
             end_iso=end.isoformat(),
         )
-        session.page_url = f"{url_head}/{session.slug}/{url_tail}"
+        session.page_url = page_url(session.slug)
         for organizer in session.organizer_list:
             organization = organizer.organization
             if organization.pk not in names:
@@ -180,11 +174,7 @@ def session_page(*, forum_slug: str, session_slug: str) -> Session | None:
     Six queries, whatever the session holds.
     """
     confirmed = (
-        SessionSignup.objects.filter(session=OuterRef("pk"), status=SessionSignup.Status.CONFIRMED)
-        .order_by()
-        .values("session")
-        .annotate(n=Count("pk"))
-        .values("n")
+        seats_held().filter(session=OuterRef("pk")).order_by().values("session").annotate(n=Count("pk")).values("n")
     )
     return (
         Session.objects.filter(forum__slug=forum_slug, forum__is_published=True, slug=session_slug)
@@ -193,32 +183,6 @@ def session_page(*, forum_slug: str, session_slug: str) -> Session | None:
         .annotate(seats_taken=Coalesce(Subquery(confirmed), 0))
         .first()
     )
-
-
-def session_schedule(session: Session, user=None) -> PublicSchedule:
-    """What ``published.public_schedule(session.forum, user)`` gives, for a page that shows
-    ``session`` alone, in one query that reads the latest release without its snapshot (a
-    300-session snapshot is about 80 KB of JSON) but with ``session``'s entry of it (a key
-    transform, https://docs.djangoproject.com/en/5.2/topics/db/queries/#key-index-and-path-transforms).
-
-    The returned schedule's ``release.snapshot`` holds that one entry, or nothing if the
-    release does not hold the session, so ``shows`` and ``apply`` answer for ``session``
-    exactly as the full schedule would; use it for no other session. Staff get
-    ``public_schedule``'s preview (no snapshot read).
-    """
-    if user is not None and user.is_staff:
-        return public_schedule(session.forum, user)
-    guid = str(session.guid)
-    release = (
-        ProgrammeRelease.objects.filter(forum_id=session.forum_id)
-        .defer("changes", "snapshot")
-        .annotate(session_facts=KeyTransform(guid, "snapshot"))
-        .order_by("-number")
-        .first()
-    )
-    if release is not None:
-        release.snapshot = {guid: release.session_facts} if release.session_facts is not None else {}
-    return PublicSchedule(forum=session.forum, release=release)
 
 
 def group_recommendations(

@@ -35,7 +35,7 @@ from registration.views import RegistrationForumMixin, registration_is_open
 from sessions_app import search, selectors
 from sessions_app.filter_forms import NowNextForm, ProgrammeFilterForm
 from sessions_app.models import Session
-from sessions_app.published import public_schedule
+from sessions_app.published import public_schedule, session_schedule
 
 
 @dataclass(frozen=True)
@@ -184,12 +184,12 @@ class SessionDetailView(PublicCacheMixin, DetailView):
 
     def get_object(self, queryset=None):
         """The session ``session_slug`` of the published forum ``forum_slug``, with its
-        released time, room and status (``selectors.session_schedule``); ``Http404`` if
+        released time, room and status (``published.session_schedule``); ``Http404`` if
         there is none or it was added after the latest release (except for staff)."""
         session = selectors.session_page(forum_slug=self.kwargs["forum_slug"], session_slug=self.kwargs["session_slug"])
         if session is None:
             raise Http404("No such session in this forum.")
-        self.schedule = selectors.session_schedule(session, self.request.user)
+        self.schedule = session_schedule(session, self.request.user)
         if not self.schedule.shows(session):
             raise Http404("This session is not in the released programme yet.")
         self.schedule.apply([session])

@@ -50,11 +50,11 @@ from django.utils.translation import gettext as _
 from lxml import etree
 
 from forum.models import Forum, Person, Room
-from sessions_app.calendars import in_language, language_columns, slug_urls
 from sessions_app.frab.identifiers import EVENT_TYPES, GUID_NAMESPACE, acronym_for_slug, event_slug
 from sessions_app.frab.reader import plain_text
 from sessions_app.models import AgendaItem, KeyQuestion, Reference, Session, SpeakerRole, Theme
 from sessions_app.published import public_schedule
+from sessions_app.reads import in_language, language_columns, slug_urls
 
 UNRELEASED_VERSION = "0 (unreleased)"
 """The schedule ``version`` of a forum that has no ``ProgrammeRelease`` yet."""
