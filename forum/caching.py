@@ -39,17 +39,16 @@ send it (``Content-Encoding: gzip``, the ETag made weak), without compressing it
 on every hit (decompressed for the rare client that does not): a 300-session programme
 is about 550 KB of HTML and 20 KB compressed.
 
-The cache failing (Redis unreachable) costs caching, not pages: every read and write
-here that raises is logged and taken as a miss, and the page is built as if caching
-were off. Bumps made during the outage are lost, so once the cache answers again, a
-copy stored before the outage may be served until it expires.
+The cache failing (Redis unreachable) costs caching, not pages: the cache backend
+(``forum.cache.ResilientRedisCache``) logs the failure and answers as an empty cache, so
+pages are built as if caching were off. Bumps made during the outage are lost, so once
+the cache answers again, a copy stored before the outage may be served until it expires.
 https://docs.djangoproject.com/en/5.2/topics/cache/#the-low-level-cache-api
 https://www.rfc-editor.org/rfc/rfc9111#section-5.2.2.4 (no-cache)
 """
 
 import gzip
 import hashlib
-import logging
 import math
 import re
 import secrets
@@ -69,8 +68,6 @@ from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control, patch_vary_headers, set_response_etag
 from django.utils.http import http_date
 from django.utils.text import compress_string
-
-logger = logging.getLogger(__name__)
 
 GENERATION_KEY = "public-generation"
 INVALIDATING_APPS = ("forum", "sessions_app", "registration")
@@ -99,24 +96,17 @@ def _new_generation() -> tuple[str, int]:
     return secrets.token_hex(8), int(time.time())
 
 
-def generation() -> Generation | None:
-    """The current generation, made and stored (without expiry) if the cache has none;
-    None if the cache fails (logged).
+def generation() -> Generation:
+    """The current generation, made and stored (without expiry) if the cache has none
+    (with the cache failing, a new one at every call: nothing is found under it).
 
     Concurrent makers agree on one: it is added only if absent, then read back.
     """
-    try:
-        return Generation(*cache.get_or_set(GENERATION_KEY, _new_generation, timeout=None))
-    except Exception:
-        logger.warning("The cache failed reading the generation; serving without it.", exc_info=True)
-        return None
+    return Generation(*cache.get_or_set(GENERATION_KEY, _new_generation, timeout=None))
 
 
 def _replace_generation() -> None:
-    try:
-        cache.set(GENERATION_KEY, _new_generation(), timeout=None)
-    except Exception:
-        logger.warning("The cache failed replacing the generation.", exc_info=True)
+    cache.set(GENERATION_KEY, _new_generation(), timeout=None)
 
 
 def bump(using: str = DEFAULT_DB_ALIAS) -> None:
@@ -165,28 +155,20 @@ def enabled() -> bool:
     return settings.PUBLIC_CACHE_SECONDS > 0
 
 
-def get(name: str, current: Generation | None) -> object | None:
+def get(name: str, current: Generation) -> object | None:
     """The value stored as ``name`` under generation ``current``, or None (always None
-    when caching is not ``enabled``, without a generation, or if the cache fails)."""
-    if not enabled() or current is None:
+    when caching is not ``enabled``)."""
+    if not enabled():
         return None
-    try:
-        return cache.get(f"public:{current.token}:{name}")
-    except Exception:
-        logger.warning("The cache failed reading %s.", name, exc_info=True)
-        return None
+    return cache.get(f"public:{current.token}:{name}")
 
 
-def put(name: str, value: object, current: Generation | None, timeout: int | None = None) -> None:
+def put(name: str, value: object, current: Generation, timeout: int | None = None) -> None:
     """Store ``value`` as ``name`` under generation ``current`` for ``timeout`` seconds
-    (default and upper bound ``PUBLIC_CACHE_SECONDS``); nothing when that is 0 or less,
-    without a generation, or if the cache fails (logged)."""
+    (default and upper bound ``PUBLIC_CACHE_SECONDS``); nothing when that is 0 or less."""
     seconds = settings.PUBLIC_CACHE_SECONDS if timeout is None else min(timeout, settings.PUBLIC_CACHE_SECONDS)
-    if seconds > 0 and current is not None:
-        try:
-            cache.set(f"public:{current.token}:{name}", value, timeout=seconds)
-        except Exception:
-            logger.warning("The cache failed storing %s.", name, exc_info=True)
+    if seconds > 0:
+        cache.set(f"public:{current.token}:{name}", value, timeout=seconds)
 
 
 def seconds_until_change(moments: Iterable[datetime], since: datetime) -> int | None:
@@ -253,7 +235,7 @@ def cached_public_response(
     if stored is not None:
         return _from_cache(request, *stored)
     response = render()
-    if request.method != "GET" or current is None:
+    if request.method != "GET":
         return response
 
     def store(rendered: HttpResponse) -> HttpResponse:

@@ -161,11 +161,11 @@ _REDIS_CACHE_URL = env.str(
 if _REDIS_CACHE_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache, failing soft: Redis down costs caching, not pages (forum.cache).
+            "BACKEND": "forum.cache.ResilientRedisCache",
             "LOCATION": _REDIS_CACHE_URL,
             "KEY_PREFIX": env.str("DJANGO_CACHE_KEY_PREFIX", default="forum"),
-            # A stalled Redis must cost a second, not hang every worker (the cache's
-            # failures are then taken as misses: forum.caching; Django's cached_db sessions).
+            # A stalled Redis must cost a second, not hang every worker.
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }

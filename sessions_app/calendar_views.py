@@ -82,8 +82,8 @@ class PersonalCalendarView(View):
     so that a client revalidates before reusing its copy. Its ``ETag``
     and ``Last-Modified`` are those of the cache's generation (``forum.caching``), which
     every change the feed shows replaces: a conditional GET that matches them gets a
-    304 after the key's lookup, without reading the sessions. With the cache failing
-    there is no generation: the feed is sent whole, with the ETag the middleware makes.
+    304 after the key's lookup, without reading the sessions. With the cache failing,
+    every generation is new: the feed is sent whole.
     """
 
     def get(self, request, token: str):
@@ -93,12 +93,11 @@ class PersonalCalendarView(View):
         if registration is None:
             raise Http404("No calendar has this address.")
         current = caching.generation()
-        if current is not None:
-            etag = quote_etag(hashlib.sha256(f"{current.token}:{token}:{get_language()}".encode()).hexdigest()[:32])
-            not_modified = get_conditional_response(request, etag=etag, last_modified=current.at)
-            if not_modified is not None:
-                patch_cache_control(not_modified, private=True, no_cache=True)
-                return not_modified
+        etag = quote_etag(hashlib.sha256(f"{current.token}:{token}:{get_language()}".encode()).hexdigest()[:32])
+        not_modified = get_conditional_response(request, etag=etag, last_modified=current.at)
+        if not_modified is not None:
+            patch_cache_control(not_modified, private=True, no_cache=True)
+            return not_modified
         attendances = dict(personal.personal_entries(registration))
         schedule = public_schedule(registration.forum)
         entries = [(session, attendances[session]) for session in schedule.apply(attendances)]
@@ -106,9 +105,8 @@ class PersonalCalendarView(View):
             registration.forum, entries, stamp=timezone.now(), sequence=schedule.version
         )
         response = calendar_response(calendar)
-        if current is not None:
-            response.headers["ETag"] = etag
-            response.headers["Last-Modified"] = http_date(current.at)
+        response.headers["ETag"] = etag
+        response.headers["Last-Modified"] = http_date(current.at)
         patch_cache_control(response, private=True, no_cache=True)
         return response
 

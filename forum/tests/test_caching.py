@@ -522,9 +522,7 @@ def test_a_signed_in_page_is_compressed_for_a_browser_that_accepts_gzip(client, 
 
 def test_pages_still_answer_when_the_cache_fails(client, site, caplog):
     """Redis unreachable (nothing listens on port 1): pages are built as if caching were off."""
-    unreachable = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
-    }
+    unreachable = {"default": {"BACKEND": "forum.cache.ResilientRedisCache", "LOCATION": "redis://127.0.0.1:1/0"}}
     url = reverse("sessions_app:programme", kwargs=forum_kwargs(site))
 
     with override_settings(CACHES=unreachable):
@@ -561,3 +559,24 @@ def test_a_made_up_query_parameter_is_not_cached(client, site, django_assert_max
     with django_assert_max_num_queries(0):
         assert "Cities and migration" in page_text(client.get(url + "?kind=parallel").content)
     assert len(made_up) > 0
+
+
+def test_signing_in_and_signed_in_pages_work_when_the_cache_fails(client, site, caplog):
+    """Sessions (``cached_db``) fall back to the database and allauth's rate limits stop
+    counting: nobody is locked out while Redis is down."""
+    user = VerifiedUserFactory(email="ana@example.org")
+    user.set_password("a long passphrase 42")
+    user.save()
+    unreachable = {"default": {"BACKEND": "forum.cache.ResilientRedisCache", "LOCATION": "redis://127.0.0.1:1/0"}}
+
+    with override_settings(CACHES=unreachable):
+        signed_in = client.post(
+            reverse("account_login"), {"login": "ana@example.org", "password": "a long passphrase 42"}
+        )
+        programme = client.get(reverse("sessions_app:programme", kwargs=forum_kwargs(site)))
+
+    assert signed_in.status_code == 302
+    assert programme.status_code == 200
+    assert "ana@example.org" in programme.content.decode()
+    assert "private" in programme["Cache-Control"]
+    assert "The cache failed" in caplog.text

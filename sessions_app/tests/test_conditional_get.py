@@ -324,9 +324,7 @@ def test_a_revoked_personal_feed_answers_404_even_to_a_conditional_get(client, f
 def test_personal_feed_is_sent_whole_when_the_cache_fails(client, feed):
     """Without a generation (Redis unreachable) the feed still answers, whole."""
     _registration, url = feed
-    unreachable = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
-    }
+    unreachable = {"default": {"BACKEND": "forum.cache.ResilientRedisCache", "LOCATION": "redis://127.0.0.1:1/0"}}
 
     with override_settings(CACHES=unreachable):
         response = client.get(url)
