@@ -15,6 +15,22 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 
+
+def _seconds(name: str, default: int) -> int:
+    """The whole number of seconds in environment variable ``name`` (``default`` if unset).
+
+    Raises ``ImproperlyConfigured`` naming the variable if it is not a whole number or is
+    negative (django-environ's own error names only the value).
+    """
+    try:
+        value = env.int(name, default=default)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number of seconds, not {env.str(name)!r}.") from None
+    if value < 0:
+        raise ImproperlyConfigured(f"{name} must be 0 or more seconds, not {value}.")
+    return value
+
+
 ## CORE SETTINGS
 # https://docs.djangoproject.com/en/5.2/ref/settings/#debug
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
@@ -39,7 +55,7 @@ SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", d
 # HSTS for a year, subdomains and preload included, as `check --deploy` asks; a domain
 # whose subdomains are not all on HTTPS turns the last two off.
 # https://docs.djangoproject.com/en/5.2/ref/settings/#secure-hsts-seconds
-SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_SECONDS = _seconds("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=not DEBUG)
 if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
@@ -119,7 +135,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
 else:
     # https://docs.djangoproject.com/en/5.2/ref/databases/#persistent-connections
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_MAX_AGE"] = _seconds("DJANGO_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # An agenda item's admin page posts about 9 fields per speaker role.
@@ -172,7 +188,7 @@ if _REDIS_CACHE_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 2000}}}
 # Seconds a cached public page or export is kept at most (it is dropped earlier when its data changes).
-PUBLIC_CACHE_SECONDS = env.int("DJANGO_PUBLIC_CACHE_SECONDS", default=600)
+PUBLIC_CACHE_SECONDS = _seconds("DJANGO_PUBLIC_CACHE_SECONDS", default=600)
 
 ## SESSIONS
 # Sessions read from the cache, written through to the database: a signed-in request

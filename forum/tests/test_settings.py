@@ -37,3 +37,25 @@ def test_settings_refuse_to_start_without_secret_key_when_debug_is_off():
 
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("abc", "DJANGO_PUBLIC_CACHE_SECONDS must be a whole number of seconds, not 'abc'."),
+        ("1e3", "DJANGO_PUBLIC_CACHE_SECONDS must be a whole number of seconds, not '1e3'."),
+        ("-5", "DJANGO_PUBLIC_CACHE_SECONDS must be 0 or more seconds, not -5."),
+    ],
+)
+def test_settings_refuse_a_number_of_seconds_that_is_not_one_naming_the_variable(value, message):
+    env = {**os.environ, "DJANGO_PUBLIC_CACHE_SECONDS": value, "DJANGO_SETTINGS_MODULE": "forum.settings"}
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=settings.BASE_DIR,
+    )
+
+    assert result.returncode != 0
+    assert message in result.stderr
