@@ -453,12 +453,7 @@ class GeneratedDocumentAdmin(ViewOnlyMixin, admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         document = self.get_object(request, unquote(object_id))
-        if (
-            document is None
-            or document.status != GeneratedDocument.Status.READY
-            or not document.file
-            or not document.file.storage.exists(document.file.name)
-        ):
+        if document is None or not document.has_pdf():
             raise Http404(_("This document has no PDF to download."))
         response = FileResponse(document.file.open("rb"), content_type="application/pdf")
         response["Content-Disposition"] = content_disposition(

@@ -54,7 +54,7 @@ from django.views.generic.base import TemplateResponseMixin
 from forum import caching
 from forum.models import Forum
 from sessions_app.models import GeneratedDocument, Session
-from sessions_app.published import public_schedule
+from sessions_app.published import shown_to
 from sessions_app.recommendation_services import is_organizer, is_rapporteur
 from sessions_app.recommendations import RecommendationsDocument
 from sessions_app.services import document_language, document_request, document_retry, is_stuck
@@ -97,7 +97,7 @@ class SubjectMixin:
         session_slug = kwargs.get("session_slug")
         self.session = get_object_or_404(self.forum.sessions, slug=session_slug) if session_slug else None
         self.kind = self.kind or (Kind.SESSION_AGENDA if self.session else Kind.PROGRAMME)
-        if self.kind == Kind.SESSION_AGENDA and not public_schedule(self.forum, request.user).shows(self.session):
+        if self.kind == Kind.SESSION_AGENDA and not shown_to(request.user, self.session):
             raise Http404("This session is not in the released programme yet.")
         if self.kind == Kind.RECOMMENDATIONS:
             document = get_object_or_404(RecommendationsDocument, session=self.session)
@@ -130,6 +130,11 @@ class SubjectPdfView(SubjectMixin, View):
     ``retry_offered``), then redirect to its status page.
     """
 
+    def dispatch(self, request, *args, **kwargs):
+        # Read before the subject's rows (see ``current_document``).
+        self.generation = caching.generation()
+        return super().dispatch(request, *args, **kwargs)
+
     def get(self, request, *args, **kwargs) -> HttpResponse:
         return _file_or_status(request, self.current_document())
 
@@ -149,17 +154,17 @@ class SubjectPdfView(SubjectMixin, View):
 
         That document is used if its row is still READY and its file is in storage (one
         query, one storage check); otherwise, and on a cache miss, ``get_document``
-        decides, and its answer is remembered if READY. The generation is read before
-        the content (see ``forum.caching``), so an answer built from rows older than a
-        change is never remembered past it.
+        decides, and its answer is remembered if READY. The generation is read in
+        ``dispatch``, before the forum and session are (see ``forum.caching``), so an
+        answer built from rows older than a change is never remembered past it.
         """
-        current = caching.generation()
+        current = self.generation
         session_id = self.session.pk if self.session else ""
         name = f"document:{self.kind}:{self.forum.pk}:{session_id}:{document_language()}"
         document_id = caching.get(name, current)
         if document_id is not None:
-            document = GeneratedDocument.objects.filter(pk=document_id, status=GeneratedDocument.Status.READY).first()
-            if document is not None and document.file and document.file.storage.exists(document.file.name):
+            document = GeneratedDocument.objects.filter(pk=document_id).first()
+            if document is not None and document.has_pdf():
                 document.forum, document.session = self.forum, self.session
                 return document
         document = self.get_document()

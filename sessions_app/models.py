@@ -597,6 +597,11 @@ class GeneratedDocument(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.content_hash[:12]}"
 
+    def has_pdf(self) -> bool:
+        """Whether this document is READY and its file is in storage (one storage check;
+        a file can go missing, e.g. a media folder not carried over)."""
+        return self.status == self.Status.READY and bool(self.file) and self.file.storage.exists(self.file.name)
+
 
 from sessions_app.recommendations import Recommendation, RecommendationsDocument, RecommendationsVersion  # noqa: E402,F401
 from sessions_app.releases import ProgrammeRelease  # noqa: E402,F401

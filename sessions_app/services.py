@@ -92,7 +92,7 @@ def document_request(
     subject = {"forum": forum, "session": session, "kind": kind, "language": language, "content_hash": content_hash}
     ready = GeneratedDocument.objects.filter(status=GeneratedDocument.Status.READY, **subject).first()
     if ready is not None:
-        if ready.file and ready.file.storage.exists(ready.file.name):
+        if ready.has_pdf():
             return ready
         return _requeue(ready)
     try:
