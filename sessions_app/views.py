@@ -51,11 +51,9 @@ class Places:
         return None if self.capacity is None else max(self.capacity - self.taken, 0)
 
     def label(self) -> str:
-        """ "3 of 20 places left" (translated), or "" when full or without a limit.
-
-        Worked out here rather than with ``{% blocktranslate count %}`` in every card: the
-        same catalog entry (registration/includes/session_places.html), a fraction of the time.
-        """
+        """ "3 of 20 places left" (translated, the plural following the capacity), or ""
+        when full or without a limit. Worked out here rather than with
+        ``{% blocktranslate count %}`` in every card: a fraction of the time."""
         left = self.left
         if not left:
             return ""
@@ -95,30 +93,30 @@ def same_time_choice(session: Session, signups: dict[int, SessionSignup]) -> Ses
 
 def mark_places(sessions: Iterable[Session], taken: dict[int, int], signups: dict[int, SessionSignup]) -> None:
     """Set ``places``, ``my_signup`` (the participant's sign-up or None) and ``same_time_choice``
-    (the participant's chosen session at the same time, see ``same_time_choice``) on each session."""
+    (the participant's chosen session at the same time, see ``same_time_choice``) on each
+    session, and the places line that ``registration/includes/session_places.html`` and the
+    programme's cards print: ``places_note`` ("3 of 20 places left"; "Full — waitlist open"
+    unless the participant holds a seat or waits; else "") and ``places_full``, whether it
+    says full."""
     for session in sessions:
-        session.places = Places(session_capacity(session), taken.get(session.pk, 0))
+        session.places = places = Places(session_capacity(session), taken.get(session.pk, 0))
         session.my_signup = signups.get(session.pk)
         session.same_time_choice = same_time_choice(session, signups)
+        session.places_full = places.capacity is not None and not places.left and not session.my_signup
+        session.places_note = gettext("Full — waitlist open") if session.places_full else places.label()
 
 
 def mark_card_footers(
     sessions: Iterable[Session], *, registration: Registration | None, registration_open: bool
 ) -> None:
-    """Set on each session marked by ``mark_places`` what the footer of its programme card
-    shows: ``card_footer``, whether there is one, i.e. whether
+    """Set ``card_footer`` on each session marked by ``mark_places``: whether its programme
+    card ends with the places line and the sign-up control, i.e. whether
     ``registration/includes/session_signup.html`` has something to say (its branches, in
     order) or the session has a limit (a cancelled session keeps it only for a participant
-    signed up for it, to leave); ``places_note``, the line of
-    ``registration/includes/session_places.html`` ("3 of 20 places left", "Full — waitlist
-    open" unless the participant holds a place or waits, else ""); ``places_full``, whether
-    that line says full."""
+    signed up for it, to leave)."""
     status = registration.status if registration is not None else None
     Status = Registration.Status
     for session in sessions:
-        places = session.places
-        session.places_full = places.capacity is not None and not places.left and not session.my_signup
-        session.places_note = gettext("Full — waitlist open") if session.places_full else places.label()
         if session.is_cancelled and not session.my_signup:
             session.card_footer = False
             continue
