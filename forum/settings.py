@@ -16,18 +16,22 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 
 
+_MAX_SECONDS = 10 * 365 * 24 * 3600
+
+
 def _seconds(name: str, default: int) -> int:
     """The whole number of seconds in environment variable ``name`` (``default`` if unset).
 
-    Raises ``ImproperlyConfigured`` naming the variable if it is not a whole number or is
-    negative (django-environ's own error names only the value).
+    Raises ``ImproperlyConfigured`` naming the variable if it is not a whole number, or is
+    negative or more than ten years (Redis refuses such expiries); django-environ's own
+    error names only the value.
     """
     try:
         value = env.int(name, default=default)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be a whole number of seconds, not {env.str(name)!r}.") from None
-    if value < 0:
-        raise ImproperlyConfigured(f"{name} must be 0 or more seconds, not {value}.")
+    if not 0 <= value <= _MAX_SECONDS:
+        raise ImproperlyConfigured(f"{name} must be from 0 to {_MAX_SECONDS} seconds (ten years), not {value}.")
     return value
 
 
@@ -189,12 +193,6 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 2000}}}
 # Seconds a cached public page or export is kept at most (it is dropped earlier when its data changes).
 PUBLIC_CACHE_SECONDS = _seconds("DJANGO_PUBLIC_CACHE_SECONDS", default=600)
-
-## SESSIONS
-# Sessions read from the cache, written through to the database: a signed-in request
-# reads no session row (Redis in production). Since Django 5.1 a failing cache falls
-# back to the database. https://docs.djangoproject.com/en/5.2/topics/http/sessions/#using-cached-sessions
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 ## AUTHENTICATION SETTINGS
 # https://docs.djangoproject.com/en/5.2/topics/auth/customizing/#substituting-a-custom-user-model

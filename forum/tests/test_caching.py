@@ -18,6 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from forum.cache import ResilientRedisCache
 from forum.models import Forum, Organization, Person, Room
 from forum.tests.factories import ForumFactory, OrganizationFactory, PersonFactory, RoomFactory, UserFactory
 from forum.tests.test_admin import forum_post
@@ -580,3 +581,17 @@ def test_signing_in_and_signed_in_pages_work_when_the_cache_fails(client, site, 
     assert "ana@example.org" in programme.content.decode()
     assert "private" in programme["Cache-Control"]
     assert "The cache failed" in caplog.text
+
+
+def test_a_failing_cache_is_asked_once_and_then_left_alone_for_a_while(caplog):
+    """A stalled Redis costs one timeout per process and interval, not one per operation;
+    meanwhile the cache answers as an empty one."""
+    unreachable = ResilientRedisCache("redis://127.0.0.1:1/0", {})
+
+    unreachable.set("key", "value")
+    assert unreachable.get("key", "default") == "default"
+    assert unreachable.add("lock", True) is True
+    assert unreachable.has_key("key") is False
+
+    assert caplog.text.count("The cache failed") == 1
+    assert "carrying on without it for 10 s" in caplog.text

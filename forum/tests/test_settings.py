@@ -44,7 +44,8 @@ def test_settings_refuse_to_start_without_secret_key_when_debug_is_off():
     [
         ("abc", "DJANGO_PUBLIC_CACHE_SECONDS must be a whole number of seconds, not 'abc'."),
         ("1e3", "DJANGO_PUBLIC_CACHE_SECONDS must be a whole number of seconds, not '1e3'."),
-        ("-5", "DJANGO_PUBLIC_CACHE_SECONDS must be 0 or more seconds, not -5."),
+        ("-5", "must be from 0 to 315360000 seconds (ten years), not -5."),
+        ("99999999999", "must be from 0 to 315360000 seconds (ten years), not 99999999999."),
     ],
 )
 def test_settings_refuse_a_number_of_seconds_that_is_not_one_naming_the_variable(value, message):

@@ -35,7 +35,7 @@ SPEAKER_LIST_QUERIES = 4  # forum, latest release, count of people (pagination),
 SPEAKER_PAGE_QUERIES = 4  # forum, latest release, person with organization, appearances with item, session, room, theme
 ORGANIZATION_LIST_QUERIES = 4  # forum, organizations, their sessions, their people
 FORUM_HOME_QUERIES = 2  # forum with session count and registration settings, host organizations
-SIGNED_IN_QUERIES = 2  # the visitor's user (the session is read from the cache), their registration for the forum
+SIGNED_IN_QUERIES = 3  # the visitor's session and user, their registration for the forum
 QUITO_SESSION = "Strengthen partnerships to improve the local immigration response in Latin America and the Caribbean"
 
 

@@ -37,7 +37,7 @@ PROGRAMME_QUERIES = 9  # forum with registration settings, sessions with theme a
 # session with forum/theme/room/recommendations document and its seats taken, questions, references,
 # organizers, items, roles, published recommendations, the latest release (its entry for the session)
 SESSION_PAGE_QUERIES = 8
-PARTICIPANT_QUERIES = 3  # a signed-in participant's user (session read from the cache), registration, sign-ups
+PARTICIPANT_QUERIES = 4  # a signed-in participant's session and user, their registration, their sign-ups
 
 
 def programme_url(forum) -> str:
