@@ -14,6 +14,8 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from forum.photos import validate_photo
+
 
 class UserManager(BaseUserManager):
     """Creates users identified by e-mail address (no usernames)."""
@@ -157,6 +159,13 @@ class Person(models.Model):
     )
     country = models.CharField(_("country"), max_length=100, blank=True)
     bio = models.TextField(_("short bio"), blank=True)
+    photo = models.ImageField(
+        _("photo"),
+        upload_to="people/",
+        blank=True,
+        validators=[validate_photo],
+        help_text=_("A portrait shown on the speaker's page: JPEG, PNG or WebP, at most 5 MB."),
+    )
     user = models.OneToOneField(
         "forum.User", verbose_name=_("user"), null=True, blank=True, on_delete=models.SET_NULL, related_name="person"
     )

@@ -279,6 +279,8 @@ STATIC_URL = "/static/"
 STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
+PERSON_PHOTO_MAX_BYTES = 5 * 1024 * 1024
+"""Largest photo of a person accepted on upload (``forum.photos.validate_photo``): 5 MiB."""
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=BASE_DIR / "media")
 # Generated PDFs: local files by default; DJANGO_FILE_STORAGE=s3 keeps them in an
 # S3-compatible bucket (AWS, MinIO, Ceph…) that several web and worker machines share.
