@@ -13,18 +13,20 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
-from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
+from django.contrib.admin.widgets import AdminFileWidget, AutocompleteSelect, AutocompleteSelectMultiple
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, router, transaction
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from modeltranslation.admin import TranslationAdmin
 
-from forum import caching
+from forum import caching, photos
 from forum.formsets import LiveFormsInlineFormSet
 from forum.invitations import InvitationError, invite_rapporteur
 from forum.models import ROOM_NAME_TAKEN, Forum, Organization, Person, Room, User, place_time_zones
@@ -276,9 +278,44 @@ class RapporteurInvitationForm(forms.Form):
         return [(person, self.cleaned_data[f"email-{person.pk}"]) for person in self.people]
 
 
+class _StoredPhotoLink:
+    """What ``PhotoInput`` shows as the current photo: its file name, linked to ``url``."""
+
+    def __init__(self, name: str, url: str):
+        self.name, self.url = name, url
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PhotoInput(AdminFileWidget):
+    """The file input of a person's photo: it offers only JPEG, PNG and WebP files, and its
+    "Currently" link opens the stored photo through the admin (``PersonAdmin.photo_view``),
+    since media files are not served at their storage URL."""
+
+    def __init__(self, attrs=None):
+        super().__init__({"accept": "image/jpeg,image/png,image/webp", **(attrs or {})})
+
+    def format_value(self, value):
+        """A link to the admin's copy of a stored photo; nothing for no photo or a new upload."""
+        if not self.is_initial(value):
+            return None
+        url = reverse("admin:forum_person_photo", args=[value.instance.pk])
+        return _StoredPhotoLink(value.name.rsplit("/", 1)[-1], url)
+
+
+PHOTO_PREVIEW_SIDE = 160
+"""Largest side, in CSS pixels, of the photo preview on a person's admin page."""
+
+
 @admin.register(Person)
 class PersonAdmin(SafeChangesMixin, KeyCheckingAutocompleteMixin, admin.ModelAdmin):
-    """People, searchable by name, position and organization for every autocomplete that picks one."""
+    """People, searchable by name, position and organization for every autocomplete that picks one.
+
+    A person's photo is uploaded here: the field takes any file and ``forum.photos.validate_photo``
+    (the model field's validator) says why one is refused; an accepted photo is stored
+    re-encoded by ``forum.photos.store_photo`` (``save_model``), and the page shows a preview.
+    """
 
     list_display = ["name", "position", "organization", "country"]
     list_filter = [
@@ -292,10 +329,52 @@ class PersonAdmin(SafeChangesMixin, KeyCheckingAutocompleteMixin, admin.ModelAdm
     autocomplete_fields = ["organization"]
     raw_id_fields = ["user"]
     fieldsets = [
-        (None, {"fields": ["name", "position", "organization", "country", "bio"]}),
+        (None, {"fields": ["name", "position", "organization", "country", "bio", "photo", "photo_preview"]}),
         (gettext_lazy("Advanced"), {"classes": ["collapse"], "fields": ["slug", "user"]}),
     ]
+    readonly_fields = ["photo_preview"]
+    # A plain file field: Django's image field would refuse a file Pillow cannot read with its
+    # own message before ``validate_photo`` could say why; the name's length does not matter,
+    # as the photo is stored under a new one.
+    formfield_overrides = {models.ImageField: {"form_class": forms.FileField, "max_length": None, "widget": PhotoInput}}
     actions = ["invite_as_rapporteur"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        """Store a new or cleared photo with ``forum.photos.store_photo``, then save the person."""
+        if "photo" in form.changed_data:
+            photos.store_photo(obj, form.cleaned_data["photo"])
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description=gettext_lazy("Preview"))
+    def photo_preview(self, obj: Person) -> str:
+        """The stored photo, at most ``PHOTO_PREVIEW_SIDE`` pixels on its longest side, or "-"."""
+        if obj.pk is None or not obj.photo:
+            return self.get_empty_value_display()
+        url = reverse("admin:forum_person_photo", args=[obj.pk])
+        size = photos.display_size(obj.photo, PHOTO_PREVIEW_SIDE)
+        if size is None:
+            return format_html('<img src="{}" alt="{}" width="{}">', url, obj.name, PHOTO_PREVIEW_SIDE)
+        return format_html('<img src="{}" alt="{}" width="{}" height="{}">', url, obj.name, *size)
+
+    def get_urls(self):
+        """Add ``<id>/photo/``, the stored photo of a person (``photo_view``)."""
+        photo = path(
+            "<path:object_id>/photo/",
+            self.admin_site.admin_view(self.photo_view),
+            name=f"{self.opts.app_label}_{self.opts.model_name}_photo",
+        )
+        return [photo, *super().get_urls()]
+
+    def photo_view(self, request, object_id: str) -> HttpResponse:
+        """The stored photo of person ``object_id``, whether or not a public page shows it
+        (``forum.photos.photo_response``). 403 without the view permission; 404 for an
+        unknown person or one without a photo."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        person = self.get_object(request, unquote(object_id))
+        if person is None:
+            raise Http404
+        return photos.photo_response(request, person.photo, person.slug)
 
     @admin.action(description=gettext_lazy("Invite as rapporteur"), permissions=["change"])
     def invite_as_rapporteur(self, request, queryset):

@@ -15,6 +15,11 @@ urlpatterns = [
         name="speaker-detail",
     ),
     path(
+        "forums/<slug:forum_slug>/speakers/<slug:person_slug>/photo",
+        views.SpeakerPhotoView.as_view(),
+        name="speaker-photo",
+    ),
+    path(
         "forums/<slug:forum_slug>/organizations/",
         views.OrganizationListView.as_view(),
         name="organization-list",

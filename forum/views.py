@@ -3,7 +3,8 @@
 Views are thin: each reads through ``forum.selectors`` and renders a template. A forum
 that does not exist or is not published answers 404, as does a person who does not
 appear in the forum's agendas. Anonymous visitors are served from the shared cache
-(``forum.caching.PublicCacheMixin``).
+(``forum.caching.PublicCacheMixin``), except for a speaker's photo, streamed from storage
+(``forum.photos``).
 """
 
 from collections.abc import Iterable
@@ -13,11 +14,12 @@ from functools import cached_property
 from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.views import View
 from django.views.generic import DetailView, ListView
 
-from forum import selectors
+from forum import photos, selectors
 from forum.caching import PublicCacheMixin
-from forum.models import Forum
+from forum.models import Forum, Person
 from registration import selectors as registration_selectors
 from sessions_app.published import public_schedule
 from sessions_app.recommendations import RecommendationsDocument
@@ -124,6 +126,10 @@ class SpeakerListView(PublicCacheMixin, PublishedForumMixin, ListView):
         return selectors.speaker_list(forum=self.forum, schedule=public_schedule(self.forum, self.request.user))
 
 
+SPEAKER_PHOTO_SIDE = 240
+"""Largest side, in CSS pixels, of a person's photo on their speaker page."""
+
+
 class SpeakerDetailView(PublicCacheMixin, PublishedForumMixin, DetailView):
     """A speaker's page: name, default position, bio and every appearance in the forum."""
 
@@ -134,6 +140,27 @@ class SpeakerDetailView(PublicCacheMixin, PublishedForumMixin, DetailView):
     def get_queryset(self):
         """People of the forum's agendas with their appearances in this forum loaded."""
         return selectors.speaker_detail(forum=self.forum, schedule=public_schedule(self.forum, self.request.user))
+
+    def get_context_data(self, **kwargs):
+        """Add ``photo_size``: (width, height) at which the page shows the person's photo, or None."""
+        return super().get_context_data(photo_size=photos.display_size(self.object.photo, SPEAKER_PHOTO_SIDE), **kwargs)
+
+
+class SpeakerPhotoView(PublishedForumMixin, View):
+    """A speaker's photo (``forum.photos.photo_response``), for the ``<img>`` of their page.
+
+    Served to whoever sees the speaker page: 404 unless the forum is published and the
+    person appears in the sessions of its programme this visitor sees (the latest
+    release's, or the working programme for staff), and 404 for a person without a photo.
+    Not kept in the shared page cache: each request streams the file from storage.
+    """
+
+    def get(self, request, forum_slug: str, person_slug: str):
+        """The photo of person ``person_slug`` if they are on ``forum_slug``'s programme."""
+        appears = selectors.appearances_in(self.forum, public_schedule(self.forum, request.user))
+        people = Person.objects.filter(Exists(appears.filter(person=OuterRef("pk")))).only("slug", "photo")
+        person = get_object_or_404(people, slug=person_slug)
+        return photos.photo_response(request, person.photo, person.slug)
 
 
 class OrganizationListView(PublicCacheMixin, PublishedForumMixin, ListView):

@@ -19,6 +19,7 @@ A failure lists the SQL statements (numbers and strings replaced by ``?``, ``IN`
 shortened) that ran more often with 100 sessions, so the N+1 query behind it is named.
 """
 
+import io
 import re
 import traceback
 from collections import Counter
@@ -30,14 +31,17 @@ import pytest
 from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.cache import cache
+from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.utils import translation
+from PIL import Image
 
 from forum.celery import app as celery_app
 from forum.models import Person
+from forum.photos import store_photo
 from forum.tests.programme_world import (
     World,
     add_sessions,
@@ -155,6 +159,17 @@ def _people(world: World) -> list[int]:
     )
 
 
+def _photographed(world: World) -> Person:
+    """``world.rapporteur_person``, given a photo (``store_photo``) the first time."""
+    person = Person.objects.get(pk=world.rapporteur_person.pk)
+    if not person.photo:
+        buffer = io.BytesIO()
+        Image.new("RGB", (120, 160), "teal").save(buffer, "JPEG")
+        store_photo(person, ContentFile(buffer.getvalue(), name="photo.jpg"))
+        person.save()
+    return person
+
+
 PUBLIC_CASES = [
     *(Case(f"forum list as {role}", page("forum:forum-list"), role) for role in (ANONYMOUS, PARTICIPANT, ORGANIZER)),
     *(
@@ -186,6 +201,13 @@ PUBLIC_CASES = [
         "speaker page",
         lambda world: reverse(
             "forum:speaker-detail", kwargs={**_forum(world), "person_slug": world.rapporteur_person.slug}
+        ),
+        ANONYMOUS,
+    ),
+    Case(
+        "speaker photo",
+        lambda world: reverse(
+            "forum:speaker-photo", kwargs={**_forum(world), "person_slug": _photographed(world).slug}
         ),
         ANONYMOUS,
     ),
@@ -314,6 +336,7 @@ ADMIN_PAGES = [
         ORGANIZER,
     ),
     Case("admin person", _admin("forum_person_change", lambda world: world.rapporteur_person), ORGANIZER),
+    Case("admin person photo", _admin("forum_person_photo", _photographed), ORGANIZER),
     Case("admin user", _admin("forum_user_change", lambda world: world.participant), ORGANIZER),
     Case(
         "admin release",
