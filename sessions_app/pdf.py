@@ -62,16 +62,21 @@ class StaticFilesFetcher(URLFetcher):
     """WeasyPrint URL fetcher that serves the project's static files and nothing else.
 
     Accepts only ``PDF_BASE_URL`` + ``STATIC_URL`` + a relative path that the
-    staticfiles finders resolve to a file (query and fragment ignored). Any other URL
-    raises ``ResourceRefused`` before anything is opened; WeasyPrint logs the refusal
-    and renders without the resource.
+    staticfiles finders resolve to a file lying, symbolic links resolved, inside one of
+    their directories (query and fragment ignored). Any other URL raises
+    ``ResourceRefused`` before anything is opened: ``file:``, ``data:`` (WeasyPrint 70
+    sends those through the fetcher too), ``http:``, ``ftp:``, other hosts and ports.
+    WeasyPrint catches the refusal, logs one line naming the URL (the traceback only
+    at DEBUG) and renders without the resource: an image, stylesheet, ``@import``,
+    ``@font-face`` source or PDF attachment (``rel="attachment"``) is simply missing.
     """
 
     def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
         """Return the static file at ``url`` as a response with its guessed MIME type.
 
         Raises ``ResourceRefused`` for any other scheme, host or path, for paths
-        leaving the static directories ("..") and for paths no finder knows.
+        leaving the static directories (".." or a symbolic link pointing out of them)
+        and for paths no finder knows.
         """
         parts = urlsplit(url)
         origin = urlsplit(PDF_BASE_URL)
@@ -84,10 +89,27 @@ class StaticFilesFetcher(URLFetcher):
         path = finders.find(posixpath.normpath(relative))
         if not isinstance(path, str) or not os.path.isfile(path):
             raise ResourceRefused(f"No static file {relative!r}.")
+        if not _inside_static_directories(path):
+            raise ResourceRefused(f"Static file {relative!r} leads out of the static directories.")
         with open(path, "rb") as static_file:
             body = static_file.read()
         content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
         return URLFetcherResponse(url, body, {"Content-Type": content_type})
+
+
+def _inside_static_directories(path: str) -> bool:
+    """Whether ``path``, symbolic links resolved, lies inside the directory of one of the
+    staticfiles finders' storages (``STATICFILES_DIRS`` and the apps' ``static/``).
+
+    A finder without storages (none of Django's default ones) contributes no directory,
+    so its files are refused."""
+    real_path = os.path.realpath(path)
+    for finder in finders.get_finders():
+        for storage in getattr(finder, "storages", {}).values():
+            root = os.path.realpath(storage.location)
+            if os.path.commonpath([root, real_path]) == root:
+                return True
+    return False
 
 
 def html_to_pdf(html: str, pdf_variant: str | None = PDF_UA) -> bytes:
