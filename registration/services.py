@@ -10,7 +10,9 @@ always taken in the order settings → registration → session, so no two opera
 on each other in a cycle.
 
 Each status change writes a ``Notification`` row in the same transaction; its e-mail is
-queued with ``transaction.on_commit`` (task ``registration.send_notification``).
+queued with ``transaction.on_commit`` (task ``registration.send_notification``, sent
+through ``forum.tasking.publish``). With the broker down the change stands and the row
+stays unsent until ``requeue_unsent_notifications`` queues it again.
 
 Refusals raise ``RegistrationError`` with a message for the participant and a ``code``.
 """
@@ -28,6 +30,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from forum import tasking
 from forum.models import Forum
 from registration.models import (
     Category,
@@ -490,11 +493,64 @@ def notify(registration: Registration, kind: str, *, session: Session | None = N
     return notification
 
 
-def _queue_notification(notification_id: int) -> None:
-    """Send the e-mail task for ``notification_id`` (called on commit)."""
+def _queue_notification(notification_id: int) -> bool:
+    """Send the e-mail task for ``notification_id`` (called on commit) through
+    ``forum.tasking.publish``; True if the broker took it.
+
+    With the broker unreachable the row stays unsent and ``requeue_unsent_notifications``
+    queues it again once the broker is back.
+    """
     from registration.tasks import send_notification  # tasks.py imports this module
 
-    send_notification.delay(notification_id)
+    return tasking.publish(send_notification, notification_id)
+
+
+UNSENT_REQUEUE_AFTER = timedelta(minutes=1)
+"""How long a notification stays unsent before ``requeue_unsent_notifications`` queues its e-mail again."""
+
+UNSENT_GIVE_UP_AFTER = timedelta(days=2)
+"""Notifications written longer ago than this are not queued again."""
+
+REQUEUE_BATCH_SIZE = 500
+"""The most notifications ``requeue_unsent_notifications`` queues in one run."""
+
+
+def requeue_unsent_notifications(*, now: datetime | None = None) -> int:
+    """Queue again the e-mail of each notification still unsent a while after it was written;
+    return how many tasks were queued.
+
+    Picks the rows without ``sent_at`` written between ``UNSENT_GIVE_UP_AFTER`` (2 days)
+    and ``UNSENT_REQUEUE_AFTER`` (1 minute) before ``now`` (an aware datetime, default
+    the current time): their task was never sent (the broker was down, see
+    ``forum.tasking``), was lost with the broker's data, or failed all its retries (SMTP
+    down). Older rows are given up, so a message that can never be sent is not retried
+    forever and stale news is not sent days late. Oldest first, at most
+    ``REQUEUE_BATCH_SIZE`` a run; the run stops at the first task the broker does not
+    take, the others wait for the next run. Celery beat runs it every 5 minutes
+    (``registration.requeue_unsent_notifications``, ``CELERY_BEAT_SCHEDULE``).
+
+    Idempotent: ``send_notification`` locks the row and sends nothing once ``sent_at``
+    is set, so a row queued twice (a run and its original task still waiting in a long
+    queue, or two runs) is sent once. One query.
+    """
+    from registration.tasks import send_notification  # tasks.py imports this module
+
+    now = now or timezone.now()
+    unsent = (
+        Notification.objects.filter(
+            sent_at__isnull=True,
+            created_at__lt=now - UNSENT_REQUEUE_AFTER,
+            created_at__gte=now - UNSENT_GIVE_UP_AFTER,
+        )
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)[:REQUEUE_BATCH_SIZE]
+    )
+    queued = 0
+    for notification_id in unsent:
+        if not tasking.publish(send_notification, notification_id):
+            break
+        queued += 1
+    return queued
 
 
 @dataclass

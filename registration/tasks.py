@@ -1,5 +1,6 @@
-"""Celery tasks of registration: sending the participants' e-mail notifications, and
-writing the reminders due before a forum starts (run by Celery beat).
+"""Celery tasks of registration: sending the participants' e-mail notifications, and, run
+by Celery beat, writing the reminders due before a forum starts and queueing again the
+e-mails left unsent (the broker was down).
 
 Task names are explicit so that renaming a function does not orphan messages already
 in the queue.
@@ -72,4 +73,19 @@ def send_forum_reminders() -> int:
     """
     queued = services.queue_forum_reminders()
     logger.info("Queued %s forum reminder e-mails.", queued)
+    return queued
+
+
+@shared_task(name="registration.requeue_unsent_notifications", ignore_result=True)
+def requeue_unsent_notifications() -> int:
+    """Queue again the e-mails still unsent a minute after they were written; return how many.
+
+    Celery beat runs it every 5 minutes (``CELERY_BEAT_SCHEDULE`` in ``forum.settings``),
+    so the e-mails of changes made while the broker was down go out once it is back. The
+    rule (which rows, how many a run, never an e-mail twice) is
+    ``registration.services.requeue_unsent_notifications``. Takes no arguments.
+    """
+    queued = services.requeue_unsent_notifications()
+    if queued:
+        logger.warning("Queued again %s unsent notification e-mail(s).", queued)
     return queued

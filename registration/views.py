@@ -21,6 +21,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.generic import FormView, TemplateView, View
 
+from forum.db_errors import WriteGuardMixin
 from forum.models import Forum
 from forum.selectors import forum_published
 from forum.views import PublishedForumMixin
@@ -54,8 +55,12 @@ class RegistrationForumMixin(PublishedForumMixin):
         return super().get_context_data(registration_open=registration_is_open(self.forum), **kwargs)
 
 
-class ParticipantMixin(LoginRequiredMixin, RegistrationForumMixin):
-    """A signed-in user's page of a forum, with their own ``registration`` (or None)."""
+class ParticipantMixin(LoginRequiredMixin, WriteGuardMixin, RegistrationForumMixin):
+    """A signed-in user's page of a forum, with their own ``registration`` (or None).
+
+    A write the database refuses (a constraint, a lock wait timed out) becomes a message
+    on the form or a flash message, with nothing saved (``forum.db_errors``).
+    """
 
     @cached_property
     def registration(self) -> Registration | None:
@@ -329,6 +334,10 @@ class SessionSignupView(ParticipantMixin, SessionMixin, View):
                 % {"title": title, "position": position},
             )
         return HttpResponseRedirect(self.next_url())
+
+    def write_refused_url(self) -> str:
+        """After a refused write, back to ``next_url`` (this URL takes only POSTs)."""
+        return self.next_url()
 
     def next_url(self) -> str:
         """The ``next`` URL posted with the form if it is on this site, else the session's page."""

@@ -38,6 +38,15 @@ def document_render_task(document_id: int) -> None:
     the render, which stores the row FAILED with that limit in its error; after
     ``services.RENDER_TIME_LIMIT_SECONDS`` (150 s) the worker process is killed, and the
     row left RENDERING is queued again once stuck (``services.STALE_RENDER_SECONDS``).
+
+    A worker killed in the middle of a render (that limit, the OOM killer, a lost machine)
+    leaves the row RENDERING, and ``requeue_stuck_documents_task`` queues it again once
+    stuck. The message is acknowledged late (``CELERY_TASK_ACKS_LATE``) but not rejected
+    when the pool process dies (``task_reject_on_worker_lost`` stays False): redelivered
+    at once, it would find the row RENDERING and not yet stuck and do nothing, and a
+    document that kills its worker would kill the next one. A message left unacknowledged
+    by a dead worker comes back after Redis's visibility timeout (1 h); by then the row is
+    READY, so it renders nothing.
     """
     try:
         services.document_render(document_id=document_id)
@@ -51,7 +60,9 @@ def requeue_stuck_documents_task() -> int:
 
     Scheduled every 5 minutes by Celery beat (``CELERY_BEAT_SCHEDULE`` in ``forum.settings``,
     https://docs.celeryq.dev/en/stable/userguide/periodic-tasks.html), so a render whose
-    worker died, or whose message the broker lost, is retried without anyone asking. Takes
-    no arguments; the count is logged by the service, the result is not stored.
+    worker died, whose message the broker lost, or whose message was never sent (the
+    broker was down when it was requested: ``forum.tasking.publish``) is retried without
+    anyone asking, at the first run after it has waited ``services.STALE_RENDER_SECONDS``.
+    Takes no arguments; the count is logged by the service, the result is not stored.
     """
     return services.requeue_stuck_documents()

@@ -20,6 +20,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
+from forum.db_errors import WriteGuardMixin
 from forum.views import PublishedForumMixin
 from sessions_app.models import KeyQuestion, Session
 from sessions_app.recommendation_services import (
@@ -60,13 +61,15 @@ class MySessionsView(LoginRequiredMixin, TemplateView):
         return super().get_context_data(rows=rows, **kwargs)
 
 
-class EditorView(LoginRequiredMixin, PublishedForumMixin, TemplateView):
+class EditorView(LoginRequiredMixin, WriteGuardMixin, PublishedForumMixin, TemplateView):
     """The recommendations document of one session: an editor while the user may change it
     (``can_edit``), else the document read-only with its status.
 
     POST with ``action=save`` stores the draft (``save_draft``); ``action=submit`` stores it
     and submits it for review (``submit``) in one transaction, so a refused submission
-    stores nothing either.
+    stores nothing either. A write the database refuses (a lock wait timed out, a
+    constraint) is undone and shows the editor again with the text as typed
+    (``forum.db_errors``).
     """
 
     template_name = "sessions_app/workspace/editor.html"
@@ -137,6 +140,14 @@ class EditorView(LoginRequiredMixin, PublishedForumMixin, TemplateView):
         else:
             messages.success(request, _("The draft was saved (version %(version)s).") % {"version": document.version})
         return redirect("workspace:editor", forum_slug=self.forum.slug, session_slug=self.session.slug)
+
+    def write_refused(self, message: str):
+        """After a write the database refused: the editor again with the forms as posted and ``message``, status 503."""
+        self.__dict__.pop("document", None)  # may have been created in the rolled-back transaction
+        form, formset = self.forms(self.request.POST)
+        form.is_valid()
+        formset.is_valid()
+        return self.refused(form, formset, message, status=self.write_refused_status)
 
     def refused(self, form: DocumentForm, formset: RecommendationFormSet, message: str, status: int = 200):
         """The editor again with ``message`` at the top and the forms as the user filled them."""

@@ -404,7 +404,11 @@ def test_beat_schedules_only_registered_tasks():
 
     scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
 
-    assert scheduled == {"sessions_app.requeue_stuck_documents", "registration.send_forum_reminders"}
+    assert scheduled == {
+        "sessions_app.requeue_stuck_documents",
+        "registration.requeue_unsent_notifications",
+        "registration.send_forum_reminders",
+    }
     assert scheduled <= set(celery_app.tasks)
 
 
