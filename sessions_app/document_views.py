@@ -24,11 +24,24 @@ document. So the status page (``<subject URL>/status/<pk>/``) refreshes itself t
 subject's URL, never to itself, its download link and retry form point there too, and a
 status URL whose document is gone (a reload, the Back button, a bookmark) redirects there.
 
+With the Celery broker unreachable (``forum.tasking``), a GET that needs a new render
+still answers as usual: the row is stored QUEUED and its task is not sent (no 500). Its
+status page then says that the PDF will be prepared as soon as the service is back,
+answering 202 Accepted (taken, to be done later) with ``Retry-After`` and refreshing
+itself every ``BROKER_DOWN_REFRESH_SECONDS`` instead of every ``STATUS_REFRESH_SECONDS``.
+Browsers show it and follow its refresh as they do a 200; a 503 would do the same, but
+Django logs every 5xx response as an error, once per refresh of every waiting visitor,
+and proxies may swap a 5xx page for their own. The outage itself is logged by
+``forum.tasking`` and reported by ``/healthz`` (503). Celery beat's
+``requeue_stuck_documents`` queues the row again once the broker is back, and the page's
+Retry button appears after ``QUEUED_RETRY_AFTER`` as for any row queued too long.
+
 Every view answers 404 unless the forum is published and, for a session's document, the
 session is one of its sessions. A recommendations document answers 404 if the session
-has none; once published anyone may download it, before that only the session's
-rapporteurs and the organizers (``recommendation_services.is_rapporteur`` /
-``is_organizer``), and 404 to anyone else, so a draft's existence is not disclosed.
+has none; once published anyone may download it (unless its session was added since
+the latest release), before that only the session's rapporteurs and the organizers
+(``recommendation_services.is_rapporteur`` / ``is_organizer``), and 404 to anyone else,
+so a draft's existence is not disclosed.
 The outcome document, which prints only published documents, is open to anyone and
 answers 404 while the forum has none.
 """
@@ -51,7 +64,7 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.generic.base import TemplateResponseMixin
 
-from forum import caching
+from forum import caching, tasking
 from forum.models import Forum
 from sessions_app.models import GeneratedDocument, Session
 from sessions_app.published import shown_to
@@ -60,6 +73,8 @@ from sessions_app.recommendations import RecommendationsDocument
 from sessions_app.services import document_language, document_request, document_retry, is_stuck
 
 STATUS_REFRESH_SECONDS = 2
+# While the broker is down nothing changes for a while: refresh less often.
+BROKER_DOWN_REFRESH_SECONDS = 30
 # A render takes seconds; a row still queued after this long has probably lost its
 # task message (e.g. a broker restart), so its status page offers a retry.
 QUEUED_RETRY_AFTER = timedelta(minutes=2)
@@ -101,6 +116,7 @@ class SubjectMixin:
             raise Http404("This session is not in the released programme yet.")
         if self.kind == Kind.RECOMMENDATIONS:
             document = get_object_or_404(RecommendationsDocument, session=self.session)
+            document.session = self.session
             if not may_read_recommendations(request.user, document):
                 raise Http404("No recommendations document to show.")
         if self.kind == Kind.OUTCOME and not has_outcome_document(self.forum):
@@ -109,9 +125,10 @@ class SubjectMixin:
 
 
 def may_read_recommendations(user, document: RecommendationsDocument) -> bool:
-    """Whether ``user`` may read ``document``: anyone once it is published, before that
-    only its session's rapporteurs and the organizers."""
-    if document.status == RecommendationsDocument.Status.PUBLISHED:
+    """Whether ``user`` may read ``document``: its session's rapporteurs and the organizers
+    always; anyone else once it is published and its session is one ``user`` sees
+    (``published.shown_to``: a session added since the latest release stays hidden)."""
+    if document.status == RecommendationsDocument.Status.PUBLISHED and shown_to(user, document.session):
         return True
     return is_organizer(user) or is_rapporteur(user, document.session)
 
@@ -177,7 +194,9 @@ class SubjectPdfView(SubjectMixin, View):
 class DocumentStatusView(SubjectMixin, TemplateResponseMixin, View):
     """Where document ``pk`` stands: queued or rendering (refreshes itself, with a progress bar
     and, while rendering, the seconds since the render started), ready (download) or
-    failed (retry).
+    failed (retry). Queued while the broker is unreachable (``tasking.broker_available``):
+    the PDF will be prepared once the service is back, with status 202 and ``Retry-After``
+    (see the module docstring).
 
     Refreshes, downloads and retries go to the subject's URL, and so does a redirect
     (302) if the subject has no document ``pk`` (see the module docstring).
@@ -193,24 +212,31 @@ class DocumentStatusView(SubjectMixin, TemplateResponseMixin, View):
         if document is None:
             return HttpResponseRedirect(url)
         in_progress = document.status in (GeneratedDocument.Status.QUEUED, GeneratedDocument.Status.RENDERING)
-        offer_retry = retry_offered(document)
+        broker_down = document.status == GeneratedDocument.Status.QUEUED and not tasking.broker_available()
+        # A retry could not be queued either; the page keeps refreshing until the broker is back.
+        offer_retry = retry_offered(document) and not broker_down
         # Once a retry is offered the page stops refreshing, so the button stays under the cursor.
         refreshing = in_progress and not offer_retry
+        refresh_seconds = BROKER_DOWN_REFRESH_SECONDS if broker_down else STATUS_REFRESH_SECONDS
         response = self.render_to_response(
             {
                 "forum": self.forum,
                 "document": document,
                 "subject_title": subject_title(self.forum, self.session, self.kind),
                 "subject_url": url,
-                "refresh_seconds": STATUS_REFRESH_SECONDS,
+                "refresh_seconds": refresh_seconds,
                 "in_progress": in_progress,
                 "refreshing": refreshing,
+                "broker_down": broker_down,
                 "rendering_seconds": _rendering_seconds(document),
                 "offer_retry": offer_retry,
-            }
+            },
+            status=202 if broker_down else 200,
         )
         if refreshing:
-            response["Refresh"] = f"{STATUS_REFRESH_SECONDS};url={url}"
+            response["Refresh"] = f"{refresh_seconds};url={url}"
+        if broker_down:
+            response["Retry-After"] = str(refresh_seconds)
         return response
 
 

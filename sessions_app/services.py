@@ -30,6 +30,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.text import slugify
 
+from forum import tasking
 from forum.models import Forum
 from sessions_app import pdf
 from sessions_app.models import GeneratedDocument, Session
@@ -373,8 +374,9 @@ def _load_content(*, forum: Forum, session_id: int | None, kind: str) -> Content
     recommendations, the session's document with ``recommendation_list`` in order and
     its ``session`` loaded as for an agenda (``RecommendationsDocument.DoesNotExist`` if
     the session has none); for the outcome document, the forum's published documents
-    with their sessions loaded as for an agenda (7 queries however many there are; in no
-    particular order, ``pdf.render_outcome_html`` orders them).
+    of the sessions the latest release holds, with their sessions loaded as for an agenda
+    and their released times (8 queries however many there are; in no particular order,
+    ``pdf.render_outcome_html`` orders them).
     """
     if kind == GeneratedDocument.Kind.OUTCOME:
         documents = list(
@@ -385,10 +387,13 @@ def _load_content(*, forum: Forum, session_id: int | None, kind: str) -> Content
             )
         )
         sessions = Session.objects.for_session_page().in_bulk([document.session_id for document in documents])
+        shown = {session.pk: session for session in public_schedule(forum).apply(sessions.values())}
+        # A session deleted between the two queries, or added since the latest release,
+        # takes its document with it.
+        documents = [document for document in documents if document.session_id in shown]
         for document in documents:
-            document.session = sessions.get(document.session_id)
-        # A session deleted between the two queries takes its document with it.
-        return [document for document in documents if document.session is not None]
+            document.session = shown[document.session_id]
+        return documents
     if kind == GeneratedDocument.Kind.RECOMMENDATIONS:
         document = _with_recommendation_list(RecommendationsDocument.objects).get(session_id=session_id)
         document.session = Session.objects.for_session_page().get(pk=session_id)
@@ -451,7 +456,11 @@ def _storage_name(document: GeneratedDocument, content_hash: str) -> str:
 
 
 def _queue_render(document_id: int) -> None:
-    """Send the render task for ``document_id`` (called on commit)."""
+    """Send the render task for ``document_id`` (called on commit) through ``forum.tasking.publish``.
+
+    With the broker unreachable the task is not sent and the row stays QUEUED:
+    ``requeue_stuck_documents`` queues it again once it has waited ``STALE_RENDER_SECONDS``.
+    """
     from sessions_app.tasks import document_render_task  # tasks.py imports this module
 
-    document_render_task.delay(document_id)
+    tasking.publish(document_render_task, document_id)

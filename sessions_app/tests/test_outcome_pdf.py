@@ -13,6 +13,7 @@ from forum.tests.factories import ForumFactory
 from sessions_app import pdf, services
 from sessions_app.models import GeneratedDocument, Session
 from sessions_app.recommendations import RecommendationsDocument
+from sessions_app.release_services import release_programme
 from sessions_app.tests.factories import (
     RecommendationFactory,
     RecommendationsDocumentFactory,
@@ -224,13 +225,31 @@ def test_outcome_html_lists_only_published_documents_in_a_constant_number_of_que
         document_for(SessionFactory(forum=many.forum, title=f"Extra session {number}", theme=None))
 
     for forum in (made.forum, many.forum):
-        with django_assert_num_queries(8):  # 7 to load the documents, 1 for the forum's hosts
+        with django_assert_num_queries(9):  # 7 to load the documents, 1 for the release, 1 for the forum's hosts
             html = pdf.render_outcome_html(
                 forum, services._load_content(forum=forum, session_id=None, kind=Kind.OUTCOME)
             )
         assert made.draft_title not in html
     assert "Other parallel sessions" in html
     assert "Extra session 4" in html
+
+
+@pytest.mark.django_db
+def test_a_session_added_after_the_latest_release_is_left_out_until_the_next(monkeypatch):
+    monkeypatch.setattr(services, "_queue_render", lambda document_id: None)
+    made = outcome_forum()
+    release_programme(forum=made.forum)
+    hidden = SessionFactory(forum=made.forum, title="Session added after the release", theme=None)
+    document_for(hidden)
+
+    def printed() -> str:
+        return pdf.render_outcome_html(
+            made.forum, services._load_content(forum=made.forum, session_id=None, kind=Kind.OUTCOME)
+        )
+
+    assert "Session added after the release" not in printed()
+    release_programme(forum=made.forum)
+    assert "Session added after the release" in printed()
 
 
 @pytest.mark.django_db
