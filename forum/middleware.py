@@ -1,7 +1,16 @@
-"""Request filters that run before any view, and the compression of text responses."""
+"""Request filters that run before any view, the compression of text responses, and the
+admin's answer to a write the database refuses."""
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+import logging
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.middleware.gzip import GZipMiddleware
+from django.urls import reverse
+
+from forum.db_errors import WRITE_ERRORS, WRITE_REFUSED_MESSAGE
+
+logger = logging.getLogger(__name__)
 
 
 class RejectNulInQueryMiddleware:
@@ -42,3 +51,39 @@ class TextGZipMiddleware(GZipMiddleware):
         if not response.get("Content-Type", "").startswith(self.COMPRESSED_TYPES):
             return response
         return super().process_response(request, response)
+
+
+class AdminWriteRefusedMiddleware:
+    """Answer an admin POST whose write the database refused with a message, not a 500.
+
+    The admin saves, deletes and bulk edits in one transaction, so when the database
+    refuses a write in it (``forum.db_errors.WRITE_ERRORS``: a constraint, a lock wait
+    timed out, SQLite's "database is locked") nothing was stored. This logs a warning
+    and redirects (302) to the page that was posted, with ``WRITE_REFUSED_MESSAGE`` as a
+    flash error; what was typed is not kept, what was stored before is shown. The
+    participant's and rapporteur's forms have their own answer (``WriteGuardMixin``).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        """The redirect with the message for a refused admin POST; None (Django's own
+        handling) for anything else."""
+        if (
+            request.method != "POST"
+            or not isinstance(exception, WRITE_ERRORS)
+            or not request.path.startswith(reverse("admin:index"))
+        ):
+            return None
+        logger.warning(
+            "The database refused an admin write to %s (%s: %s); it was rolled back.",
+            request.path,
+            type(exception).__name__,
+            exception,
+        )
+        messages.error(request, WRITE_REFUSED_MESSAGE)
+        return HttpResponseRedirect(request.get_full_path())

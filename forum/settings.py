@@ -138,6 +138,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # An admin save the database refuses (constraint, lock timeout): a message, not a 500.
+    "forum.middleware.AdminWriteRefusedMiddleware",
 ]
 
 ROOT_URLCONF = "forum.urls"
