@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.test import Client
 from django.urls import reverse
 
 from forum.tests.test_production import production_env
@@ -287,3 +288,15 @@ def test_production_pages_carry_the_policy_and_the_other_security_headers(produc
     assert "script-src 'self';" in csp + ";"
     assert "unsafe-inline" not in csp
     assert "unsafe-eval" not in csp
+
+
+@pytest.mark.django_db
+def test_a_form_sent_without_its_csrf_token_gets_the_site_page_under_the_policy():
+    client = Client(enforce_csrf_checks=True)
+
+    response = client.post(reverse("account_login"), {"login": "a@example.org", "password": "x"})
+
+    assert response.status_code == 403
+    assert "Your form could not be sent" in response.content.decode()
+    assert "<style" not in response.content.decode()
+    assert "Content-Security-Policy" in response
