@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from forum.photos import validate_photo
+from forum.sanitize import SanitizedTextField
 
 
 class UserManager(BaseUserManager):
@@ -158,7 +159,7 @@ class Person(models.Model):
         related_name="people",
     )
     country = models.CharField(_("country"), max_length=100, blank=True)
-    bio = models.TextField(_("short bio"), blank=True)
+    bio = SanitizedTextField(_("short bio"), blank=True)
     photo = models.ImageField(
         _("photo"),
         upload_to="people/",
@@ -230,7 +231,7 @@ class Forum(models.Model):
         validators=[validate_time_zone],
         help_text=_("IANA time zone in which the forum's times are given, e.g. America/Guayaquil."),
     )
-    description = models.TextField(
+    description = SanitizedTextField(
         _("description"), blank=True, help_text=_("Introduction; blank lines separate paragraphs.")
     )
     host_organizations = models.ManyToManyField(

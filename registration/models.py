@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from forum.models import FORUM_DATE_VALIDATORS, Forum
+from forum.sanitize import SanitizedTextField
 from sessions_app.models import Session
 
 
@@ -174,7 +175,7 @@ class Registration(models.Model):
         default=Language.ENGLISH,
         help_text=_("The language of the e-mails we send you."),
     )
-    accessibility_needs = models.TextField(_("accessibility needs"), max_length=2000, blank=True)
+    accessibility_needs = SanitizedTextField(_("accessibility needs"), max_length=2000, blank=True)
     consent = models.BooleanField(_("consent to the processing of personal data"))
     consented_at = models.DateTimeField(_("consent given at"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices)

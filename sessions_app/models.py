@@ -20,6 +20,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from forum.models import Forum, Organization, Person, Room
+from forum.sanitize import SanitizedTextField
 from sessions_app.scheduling import lies_within, local_days
 
 MAX_NUMBER = 999
@@ -149,14 +150,14 @@ class Session(models.Model):
     capacity = models.PositiveIntegerField(
         _("capacity"), null=True, blank=True, help_text=_("Places for participants; blank means the room's capacity.")
     )
-    objective = models.TextField(_("objective"), blank=True)
-    context = models.TextField(
+    objective = SanitizedTextField(_("objective"), blank=True)
+    context = SanitizedTextField(
         _("context and justification"),
         blank=True,
         help_text=_("Blank lines separate paragraphs; write [^1] where footnote 1 (a reference below) is cited."),
     )
-    methodology = models.TextField(_("methodology"), blank=True)
-    expected_result = models.TextField(_("expected result"), blank=True)
+    methodology = SanitizedTextField(_("methodology"), blank=True)
+    expected_result = SanitizedTextField(_("expected result"), blank=True)
 
     objects = SessionQuerySet.as_manager()
 
@@ -267,7 +268,7 @@ class KeyQuestion(models.Model):
         Session, verbose_name=_("session"), on_delete=models.CASCADE, related_name="key_questions"
     )
     order = models.PositiveSmallIntegerField(_("order"), validators=[validate_number])
-    text = models.TextField(_("text"))
+    text = SanitizedTextField(_("text"))
 
     class Meta:
         verbose_name = _("key question")
@@ -286,7 +287,7 @@ class Reference(models.Model):
 
     session = models.ForeignKey(Session, verbose_name=_("session"), on_delete=models.CASCADE, related_name="references")
     number = models.PositiveSmallIntegerField(_("number"), validators=[validate_number])
-    citation = models.TextField(_("citation"))
+    citation = SanitizedTextField(_("citation"))
 
     class Meta:
         verbose_name = _("reference")

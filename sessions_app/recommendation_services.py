@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from forum import caching
+from forum.sanitize import strip_markup
 from sessions_app.models import Session, SpeakerRole
 from sessions_app.recommendations import Recommendation, RecommendationsDocument, RecommendationsVersion
 
@@ -189,12 +190,12 @@ def return_to_draft(*, document: RecommendationsDocument, user, comment: str) ->
     """Return SUBMITTED ``document`` to its rapporteurs as a DRAFT with ``comment`` (kept on
     the document and on the "returned" version row).
 
-    Raises ``RecommendationsError``: ``not_organizer``, ``no_comment`` (blank comment),
-    ``not_submitted``.
+    Raises ``RecommendationsError``: ``not_organizer``, ``no_comment`` (blank comment, or
+    one that is only markup, which ``strip_markup`` removes), ``not_submitted``.
     """
     document = _locked(document)
     _check_organizer(user)
-    comment = comment.strip()
+    comment = strip_markup(comment).strip()
     if not comment:
         raise RecommendationsError(_("Tell the rapporteurs what to change: the comment is required."), "no_comment")
     if document.status != Status.SUBMITTED:

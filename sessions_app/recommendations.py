@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from forum.sanitize import SanitizedTextField
 from sessions_app.models import KeyQuestion, Session, validate_number
 
 
@@ -34,14 +35,14 @@ class RecommendationsDocument(models.Model):
     session = models.OneToOneField(
         Session, verbose_name=_("session"), on_delete=models.CASCADE, related_name="recommendations"
     )
-    introduction = models.TextField(_("introduction"), blank=True)
-    conclusions = models.TextField(_("conclusions and recommendations for public policies"), blank=True)
-    contributors = models.TextField(
+    introduction = SanitizedTextField(_("introduction"), blank=True)
+    conclusions = SanitizedTextField(_("conclusions and recommendations for public policies"), blank=True)
+    contributors = SanitizedTextField(
         _("contributors"), blank=True, help_text=_("The people and organizations who contributed.")
     )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
     version = models.PositiveIntegerField(_("version"), default=1, help_text=_("Grows by one on every change."))
-    return_comment = models.TextField(
+    return_comment = SanitizedTextField(
         _("return comment"), blank=True, help_text=_("Why the organizers returned the document to its rapporteurs.")
     )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -98,7 +99,7 @@ class Recommendation(models.Model):
         related_name="recommendations",
     )
     order = models.PositiveSmallIntegerField(_("order"), validators=[validate_number])
-    text = models.TextField(_("text"))
+    text = SanitizedTextField(_("text"))
     level = models.CharField(_("level"), max_length=10, choices=Level.choices)
     actors = models.CharField(
         _("actors"), max_length=255, blank=True, help_text=_("Who the recommendation is addressed to.")
@@ -152,7 +153,7 @@ class RecommendationsVersion(models.Model):
     )
     number = models.PositiveIntegerField(_("number"))
     event = models.CharField(_("event"), max_length=10, choices=Event.choices)
-    comment = models.TextField(_("comment"), blank=True)
+    comment = SanitizedTextField(_("comment"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -14,6 +14,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from forum.models import Forum
+from forum.sanitize import SanitizedTextField
 
 
 class ProgrammeRelease(models.Model):
@@ -38,7 +39,7 @@ class ProgrammeRelease(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    note = models.TextField(_("note"), blank=True, help_text=_("What this release is about, shown on the changelog."))
+    note = SanitizedTextField(_("note"), blank=True, help_text=_("What this release is about, shown on the changelog."))
     snapshot = models.JSONField(_("snapshot"), default=dict, editable=False)
     changes = models.JSONField(_("changes"), default=list, editable=False)
 

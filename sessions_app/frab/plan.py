@@ -36,6 +36,8 @@ fields; where real files stray from them the rule says what is accepted):
 - Persons: ``name`` or ``public_name``; ``guid`` when given (it must be a UUID), else
   ``identifiers.derived_person_guid``. A person without a name is skipped. An event
   has at most ``MAX_NUMBER`` (999) persons, the most an agenda item numbers.
+- Abstracts, descriptions and biographies are plain text: their markup is removed
+  (``forum.sanitize.strip_markup``) as the fields that store them remove it.
 """
 
 import re
@@ -53,6 +55,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from forum.models import MAX_FORUM_DAYS, Forum, Person, Room, place_time_zones
+from forum.sanitize import strip_markup
 from sessions_app.frab.identifiers import (
     derived_guid,
     derived_person_guid,
@@ -88,6 +91,12 @@ def is_iana_zone(name: str) -> bool:
 
 def _max_length(model, name: str) -> int:
     return model._meta.get_field(name).max_length
+
+
+def _without_markup(text: str | None) -> str | None:
+    """``text`` as a ``SanitizedTextField`` stores it (``forum.sanitize.strip_markup``), None
+    kept: the plan holds what will be stored, so importing a file again changes nothing."""
+    return None if text is None else strip_markup(text)
 
 
 @dataclass
@@ -552,8 +561,8 @@ class _Planner:
             room=known_rooms[room[: _max_length(Room, "name")].casefold()],
             start=start.astimezone(UTC),  # as stored: PostgreSQL refuses offsets past ±15:59 ("+23:59")
             end=(start + length).astimezone(UTC),
-            objective=values["abstract"],
-            context=values["description"],
+            objective=strip_markup(values["abstract"]),
+            context=strip_markup(values["description"]),
             persons=person_guids,
         )
 
@@ -650,12 +659,12 @@ class _Planner:
             name = self.truncated(person.name, _max_length(Person, "name"), "people")
             known = persons.get(guid)
             if known is None:
-                persons[guid] = PersonPlan(guid=guid, name=name, biography=person.biography)
+                persons[guid] = PersonPlan(guid=guid, name=name, biography=_without_markup(person.biography))
             elif known.name != name:
                 message = _("%(guid)s is named both “%(first)s” and “%(other)s”: the first name is kept.")
                 self.notes["people"].append(message % {"guid": guid, "first": known.name, "other": name})
             elif known.biography is None:
-                known.biography = person.biography
+                known.biography = _without_markup(person.biography)
         return guids
 
     def event_slug(self, label: str, values: dict, title: str, guid: UUID) -> str:

@@ -203,7 +203,7 @@ def test_control_characters_are_removed_from_json_texts():
 
     session = Session.objects.select_related("room", "theme").get()
     assert (session.title, session.room.name, session.theme.title) == ("Talk one", "Hall A", "Track")
-    assert session.context == "First line,\ttab.\r\nSecond line."
+    assert session.context == "First line,\ttab.\nSecond line."
     assert Person.objects.get().name == "Alice Example"
     assert report.forum.notes[0] == (
         "Invisible control characters (other than tabs and line breaks) were removed from 7 texts: Room 1 of the "
