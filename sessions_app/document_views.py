@@ -21,8 +21,9 @@ gets a 304 without the file being opened.
 A document row can be deleted while a visitor waits on it (superseded by the document of
 a newer edit, or replaced), but the subject's URL always resolves to the current
 document. So the status page (``<subject URL>/status/<pk>/``) refreshes itself to the
-subject's URL, never to itself, its download link and retry form point there too, and a
-status URL whose document is gone (a reload, the Back button, a bookmark) redirects there.
+subject's URL (its script, which asks the page itself for news, goes there once the page
+redirects), its download link and retry form point there too, and a status URL whose
+document is gone (a reload, the Back button, a bookmark, the script) redirects there.
 
 With the Celery broker unreachable (``forum.tasking``), a GET that needs a new render
 still answers as usual: the row is stored QUEUED and its task is not sent (no 500). Its
@@ -194,9 +195,12 @@ class SubjectPdfView(SubjectMixin, View):
 class DocumentStatusView(SubjectMixin, TemplateResponseMixin, View):
     """Where document ``pk`` stands: queued or rendering (refreshes itself, with a progress bar
     and, while rendering, the seconds since the render started), ready (download) or
-    failed (retry). Queued while the broker is unreachable (``tasking.broker_available``):
-    the PDF will be prepared once the service is back, with status 202 and ``Retry-After``
-    (see the module docstring).
+    failed (retry). The page refreshes itself by script, without reloading
+    (``static/js/document-status.js``, which fetches this same view every
+    ``refresh_seconds``); without script, by a meta refresh inside ``<noscript>``. No
+    ``Refresh`` header, which a browser would follow even with script. Queued while the
+    broker is unreachable (``tasking.broker_available``): the PDF will be prepared once the
+    service is back, with status 202 and ``Retry-After`` (see the module docstring).
 
     Refreshes, downloads and retries go to the subject's URL, and so does a redirect
     (302) if the subject has no document ``pk`` (see the module docstring).
@@ -233,8 +237,6 @@ class DocumentStatusView(SubjectMixin, TemplateResponseMixin, View):
             },
             status=202 if broker_down else 200,
         )
-        if refreshing:
-            response["Refresh"] = f"{refresh_seconds};url={url}"
         if broker_down:
             response["Retry-After"] = str(refresh_seconds)
         return response

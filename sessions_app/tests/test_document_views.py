@@ -18,6 +18,7 @@ from sessions_app.models import GeneratedDocument, Session
 from sessions_app.tasks import document_render_task
 from sessions_app.tests.factories import SessionFactory
 from sessions_app.tests.pdf_support import pdf_text
+from sessions_app.tests.support import page_text
 
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 
@@ -75,6 +76,32 @@ def refresh_target(response, url: str) -> str:
     return match.group(1) or url
 
 
+def refresh_attributes(response) -> dict[str, str]:
+    """The ``data-`` attributes of ``#document-status``, which tell static/js/document-status.js
+    how to keep the page up to date: ``data-refresh-seconds``, ``data-refreshing``…"""
+    match = re.search(r'<div id="document-status"([^>]*)>', response.content.decode())
+    assert match, "no #document-status on the page"
+    return dict(re.findall(r'\s(data-[a-z-]+)="([^"]*)"', match.group(1)))
+
+
+def live_region(response) -> str:
+    """The text of the page's live region (``#document-status-region``, ``role="status"``),
+    which the script updates in place; the text after it is not announced."""
+    match = re.search(
+        r'<div id="document-status-region" data-refresh-part role="status" aria-live="polite">(.*?)'
+        r'<div id="document-status-details"',
+        response.content.decode(),
+        re.S,
+    )
+    assert match, "no live region on the page"
+    return page_text(match.group(1))
+
+
+def without_noscript(html: str) -> str:
+    """``html`` without its ``<noscript>`` elements: what a browser with script parses as markup."""
+    return re.sub(r"<noscript>.*?</noscript>", "", html, flags=re.S)
+
+
 def filename_parameters(header: str) -> tuple[str, str]:
     """The ``filename`` and decoded ``filename*`` of a Content-Disposition ``attachment`` header."""
     match = re.fullmatch(r'attachment; filename="([ -~]+)"; filename\*=UTF-8\'\'(\S+)', header)
@@ -101,11 +128,19 @@ def test_status_page_refreshes_itself_while_queued(client, quito_session, queued
     response = client.get(status_url)
 
     assert response.status_code == 200
-    assert response["Refresh"] == f"2;url={agenda_url(quito_session)}"
+    assert "Refresh" not in response.headers, "a Refresh header reloads the page even with script"
     assert "no-cache" in response["Cache-Control"]
     html = response.content.decode()
-    assert f'<meta http-equiv="refresh" content="2;url={agenda_url(quito_session)}">' in html
-    assert "Queued — waiting for a worker" in html
+    noscript = f'<noscript><meta http-equiv="refresh" content="2;url={agenda_url(quito_session)}"></noscript>'
+    assert noscript in html.split("</head>")[0], "without script the page reloads itself"
+    assert 'http-equiv="refresh"' not in without_noscript(html), "with script the page is not reloaded"
+    assert refresh_attributes(response) == {
+        "data-refresh-seconds": "2",
+        "data-refreshing": "true",
+        "data-follow-url": agenda_url(quito_session),
+    }
+    assert re.search(r'<script src="/static/js/document-status\.js[^"]*" defer></script>', html)
+    assert live_region(response) == "Queued — waiting for a worker"
     assert "progress-bar-striped" in html
     assert "Rendering…" not in html
     assert f"Agenda — {quito_session.title}" in html
@@ -122,11 +157,69 @@ def test_status_page_says_since_when_the_document_is_rendering(client, quito_ses
     response = client.get(status_url(document))
 
     html = response.content.decode()
-    assert response["Refresh"] == f"2;url={agenda_url(quito_session)}"
-    assert re.search(r"Rendering… \(started 4[23] seconds ago\)", html)
+    assert "Refresh" not in response.headers
+    assert live_region(response) == "Rendering…"
+    assert re.search(r"Started 4[23] seconds ago\.", page_text(html))
     assert 'aria-label="Step 2 of 2: rendering"' in html
     assert "Queued" not in html
     assert "Retry" not in html
+
+
+# What static/js/document-status.js reads each time it fetches the status page again.
+
+
+QUEUED_TEXT = "Queued — waiting for a worker"
+FAILED_TEXT = "Sorry, the PDF could not be rendered. You can try again."
+READY_TEXT = "Your PDF is ready. The download starts by itself. Download the PDF"
+
+
+@pytest.mark.parametrize(
+    "status, waited_seconds, region, refreshing, retry",
+    [
+        (Status.QUEUED, 0, QUEUED_TEXT, "true", False),
+        (Status.QUEUED, 300, QUEUED_TEXT, "false", True),
+        (Status.RENDERING, 0, "Rendering…", "true", False),
+        (Status.FAILED, 0, FAILED_TEXT, "false", True),
+        (Status.READY, 0, READY_TEXT, "false", False),
+    ],
+    ids=["queued", "queued-too-long", "rendering", "failed", "ready"],
+)
+def test_each_fetch_of_the_status_page_says_where_the_document_stands(
+    client, quito_session, queued, status, waited_seconds, region, refreshing, retry
+):
+    client.get(agenda_url(quito_session))
+    document = GeneratedDocument.objects.get()
+    since = timezone.now() - timedelta(seconds=waited_seconds)
+    GeneratedDocument.objects.filter(pk=document.pk).update(status=status, updated_at=since, render_started_at=since)
+
+    response = client.get(status_url(document))
+
+    html = response.content.decode()
+    attributes = refresh_attributes(response)
+    assert live_region(response) == region
+    assert attributes["data-refreshing"] == refreshing
+    assert attributes["data-follow-url"] == agenda_url(quito_session)
+    ready = status == Status.READY
+    assert attributes.get("data-navigate-url") == (agenda_url(quito_session) if ready else None)
+    assert (">Retry</button>" in html) == retry
+    # Only the zero-delay refresh of a ready PDF (its download) works with script too.
+    assert ('http-equiv="refresh"' in without_noscript(html)) == ready
+
+
+def test_the_live_region_says_the_same_while_the_render_goes_on(client, quito_session, queued):
+    """Two fetches 10 s apart: only the seconds, outside the live region, change, so the
+    script leaves the region alone and screen readers announce nothing new."""
+    client.get(agenda_url(quito_session))
+    document = GeneratedDocument.objects.get()
+    pages = []
+    for seconds in (5, 15):
+        started = timezone.now() - timedelta(seconds=seconds)
+        GeneratedDocument.objects.filter(pk=document.pk).update(status=Status.RENDERING, render_started_at=started)
+        pages.append(client.get(status_url(document)))
+
+    assert live_region(pages[0]) == live_region(pages[1]) == "Rendering…"
+    assert re.search(r"Started [56] seconds ago\.", page_text(pages[0].content))
+    assert re.search(r"Started 1[56] seconds ago\.", page_text(pages[1].content))
 
 
 def test_status_page_offers_a_retry_of_a_stuck_render(client, quito_session, queued):
@@ -137,7 +230,7 @@ def test_status_page_offers_a_retry_of_a_stuck_render(client, quito_session, que
 
     html = client.get(status_url(document)).content.decode()
 
-    assert "Rendering… (started" in html
+    assert "Rendering…" in html
     assert "taking longer than expected" in html
     assert f'<form method="post" action="{agenda_url(quito_session)}"' in html
 
@@ -154,6 +247,7 @@ def test_status_page_offers_a_retry_when_queued_for_too_long(client, quito_sessi
     assert "taking longer than expected" in html
     assert f'<form method="post" action="{agenda_url(quito_session)}"' in html
     assert "Refresh" not in response.headers and 'http-equiv="refresh"' not in html, "the button must stay put"
+    assert refresh_attributes(response)["data-refreshing"] == "false"
 
 
 def test_status_page_leads_to_the_current_pdf_after_its_document_is_superseded(client, quito_session, queued):

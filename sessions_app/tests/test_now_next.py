@@ -172,11 +172,16 @@ def test_a_moment_with_a_nul_character_is_refused(client, forum):
     assert client.get(now_next_url(forum) + "?at=%00").status_code == 400
 
 
-def test_the_screen_refreshes_itself_without_script_and_keeps_lang_title_and_landmarks(client, forum):
+def test_the_screen_updates_itself_without_reloading_and_keeps_lang_title_and_landmarks(client, forum):
     html = screen(client, forum, "2020-01-22T11:00").content.decode()
 
-    assert '<meta http-equiv="refresh" content="60">' in html
-    assert "<script" not in html
+    head, body = html.split("</head>")
+    assert '<noscript><meta http-equiv="refresh" content="60"></noscript>' in head, "reloads without script"
+    assert 'http-equiv="refresh"' not in re.sub(r"<noscript>.*?</noscript>", "", html, flags=re.S)
+    assert re.search(r'<body [^>]*data-refresh-seconds="60" data-refreshing="true">', body)
+    assert re.search(r'<header id="now-next-header"[^>]* data-refresh-part>', body)
+    assert re.search(r'<main id="main"[^>]* data-refresh-part>', body)
+    assert re.findall(r"<script\b[^>]*>", html) == ['<script src="/static/js/document-status.js" defer>']
     assert re.search(r'<html lang="en">', html)
     assert "<title>Now and next · Mayoral Forum Quito</title>" in html
     for landmark in ("<header", "<main", "<footer"):
