@@ -47,14 +47,16 @@ def _unavailable(reason: str):
     pytest.skip(f"{reason} (run scripts/setup-browser)")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """One headless Chromium (Playwright sync API) for the whole test process.
+    """One headless Chromium (Playwright sync API) for each module of browser tests.
 
     Playwright's sync API keeps an asyncio event loop running in this thread, so Django
     would refuse ORM calls from the tests ("SynchronousOnlyOperation"); the calls are
     plain synchronous ones, so ``DJANGO_ALLOW_ASYNC_UNSAFE`` is set while the browser runs
-    and restored when it stops.
+    and restored when it stops. Per module rather than per process, so that the variable
+    does not leak into the other tests of the process (``check --deploy`` run by a later
+    test in a subprocess would report it as async.E001).
     """
     if not os.access(CHROMIUM, os.X_OK):
         _unavailable(f"Chromium not found at {CHROMIUM}")
