@@ -68,6 +68,9 @@ PHOTO_CONTENT_TYPES = {".jpg": "image/jpeg", ".png": "image/png"}
 _STORED_NAME = re.compile(r"-(?P<width>[1-9][0-9]{0,4})x(?P<height>[1-9][0-9]{0,4})\.(?:jpg|png)\Z")
 """The end of a stored photo's name, which carries its size: ``people/<random>-<width>x<height>.jpg``."""
 
+_STORED_FULL_NAME = re.compile(r"people/[0-9a-f]{32}-[1-9][0-9]{0,4}x[1-9][0-9]{0,4}\.(?:jpg|png)")
+"""The whole name of a stored photo, the only names ``photo_response`` serves."""
+
 _UNREADABLE = _("This file is not a photo that can be read: upload a JPEG, PNG or WebP image.")
 
 
@@ -243,6 +246,11 @@ def photo_dimensions(photo: FieldFile | None) -> tuple[int, int] | None:
     return (int(match["width"]), int(match["height"])) if match else None
 
 
+def _is_stored_name(name: str) -> bool:
+    """Whether ``name`` is one ``store_photo`` writes: ``people/<32 hex>-<w>x<h>.jpg`` or ``.png``."""
+    return _STORED_FULL_NAME.fullmatch(name) is not None
+
+
 def display_size(photo: FieldFile | None, box: int) -> tuple[int, int] | None:
     """(width, height) in pixels at which to show ``photo`` within a ``box`` × ``box``
     square, keeping its aspect and never enlarging it; None as ``photo_dimensions``."""
@@ -266,10 +274,10 @@ def photo_response(request: HttpRequest, photo: FieldFile | None, filename: str)
     Raises ``Http404`` for no photo, a name ``store_photo`` does not write, or a file
     missing from storage (logged).
     """
-    suffix = PurePosixPath(photo.name).suffix.lower() if photo else ""
-    content_type = PHOTO_CONTENT_TYPES.get(suffix)
-    if content_type is None:
+    if not photo or not _is_stored_name(photo.name):
         raise Http404("No photo.")
+    suffix = PurePosixPath(photo.name).suffix
+    content_type = PHOTO_CONTENT_TYPES[suffix]
     etag = quote_etag(hashlib.sha256(photo.name.encode()).hexdigest()[:40])
     response = get_conditional_response(request, etag=etag)
     if response is None:

@@ -452,3 +452,18 @@ def test_photo_not_stored_by_the_site_is_not_served(client, forum, speaker):
     speaker.photo.save("page.html", ContentFile(b"<html>" + SCRIPT), save=True)
 
     assert client.get(photo_url(forum, speaker)).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "upload.jpg",  # an image type, but not a name store_photo writes
+        "people/photo.png",
+        "elsewhere/0123456789abcdef0123456789abcdef-10x10.jpg",
+    ],
+)
+def test_only_names_written_by_store_photo_are_served(client, forum, speaker, name):
+    stored = default_storage.save(name, ContentFile(image_bytes("JPEG", (10, 10))))
+    Person.objects.filter(pk=speaker.pk).update(photo=stored)
+
+    assert client.get(photo_url(forum, speaker)).status_code == 404
