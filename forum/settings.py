@@ -47,6 +47,7 @@ if not DEBUG and SECRET_KEY == _DEV_SECRET_KEY:
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 # https://docs.djangoproject.com/en/5.2/ref/settings/#csrf-trusted-origins
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+CSRF_FAILURE_VIEW = "forum.views.csrf_failure"
 
 ## HTTPS (on by default when DEBUG is off; `manage.py check --deploy` lists them)
 # https://docs.djangoproject.com/en/5.2/ref/settings/#secure-ssl-redirect

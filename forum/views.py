@@ -12,7 +12,9 @@ from datetime import datetime
 from functools import cached_property
 
 from django.db.models import Exists, OuterRef
-from django.shortcuts import get_object_or_404
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import REASON_NO_CSRF_COOKIE
+from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views import View
 from django.views.generic import DetailView, ListView
@@ -172,3 +174,14 @@ class OrganizationListView(PublicCacheMixin, PublishedForumMixin, ListView):
     def get_queryset(self):
         """The forum's organizations by kind with their sessions and people loaded."""
         return selectors.organization_list(forum=self.forum)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """The 403 page of a form refused by Django's CSRF check (``CSRF_FAILURE_VIEW``), in
+    the site's layout, saying whether the browser sent no CSRF cookie (cookies blocked)
+    or a token that no longer matches (the form was open too long, or came from elsewhere).
+
+    ``reason`` is Django's (``django.middleware.csrf.REASON_*``). Django's own view gives a
+    project ``403_csrf.html`` no context, so its "no cookie" case could not be told.
+    """
+    return render(request, "403_csrf.html", {"no_cookie": reason == REASON_NO_CSRF_COOKIE}, status=403)

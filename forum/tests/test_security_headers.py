@@ -291,12 +291,29 @@ def test_production_pages_carry_the_policy_and_the_other_security_headers(produc
 
 
 @pytest.mark.django_db
-def test_a_form_sent_without_its_csrf_token_gets_the_site_page_under_the_policy():
+def test_a_form_sent_without_the_csrf_cookie_says_to_allow_cookies():
     client = Client(enforce_csrf_checks=True)
 
     response = client.post(reverse("account_login"), {"login": "a@example.org", "password": "x"})
 
+    page = response.content.decode()
     assert response.status_code == 403
-    assert "Your form could not be sent" in response.content.decode()
-    assert "<style" not in response.content.decode()
+    assert "Your form could not be sent" in page
+    assert "Allow cookies for this site" in page
+    assert "<style" not in page
     assert "Content-Security-Policy" in response
+
+
+@pytest.mark.django_db
+def test_a_form_sent_with_a_stale_csrf_token_says_to_reload_it():
+    client = Client(enforce_csrf_checks=True)
+    client.get(reverse("account_login"))  # sets the CSRF cookie
+
+    response = client.post(
+        reverse("account_login"), {"login": "a@example.org", "password": "x", "csrfmiddlewaretoken": "stale" * 10}
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 403
+    assert "The form was open for too long" in page
+    assert "Allow cookies" not in page
