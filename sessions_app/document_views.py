@@ -196,7 +196,7 @@ class DocumentStatusView(SubjectMixin, TemplateResponseMixin, View):
     """Where document ``pk`` stands: queued or rendering (refreshes itself, with a progress bar
     and, while rendering, the seconds since the render started), ready (download) or
     failed (retry). The page refreshes itself by script, without reloading
-    (``static/js/document-status.js``, which fetches this same view every
+    (``static/js/live-update.js``, which fetches this same view every
     ``refresh_seconds``); without script, by a meta refresh inside ``<noscript>``. No
     ``Refresh`` header, which a browser would follow even with script. Queued while the
     broker is unreachable (``tasking.broker_available``): the PDF will be prepared once the

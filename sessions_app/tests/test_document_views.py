@@ -77,7 +77,7 @@ def refresh_target(response, url: str) -> str:
 
 
 def refresh_attributes(response) -> dict[str, str]:
-    """The ``data-`` attributes of ``#document-status``, which tell static/js/document-status.js
+    """The ``data-`` attributes of ``#document-status``, which tell static/js/live-update.js
     how to keep the page up to date: ``data-refresh-seconds``, ``data-refreshing``…"""
     match = re.search(r'<div id="document-status"([^>]*)>', response.content.decode())
     assert match, "no #document-status on the page"
@@ -165,7 +165,7 @@ def test_status_page_says_since_when_the_document_is_rendering(client, quito_ses
     assert "Retry" not in html
 
 
-# What static/js/document-status.js reads each time it fetches the status page again.
+# What static/js/live-update.js reads each time it fetches the status page again.
 
 
 QUEUED_TEXT = "Queued — waiting for a worker"

@@ -181,7 +181,7 @@ def test_the_screen_updates_itself_without_reloading_and_keeps_lang_title_and_la
     assert re.search(r'<body [^>]*data-refresh-seconds="60" data-refreshing="true">', body)
     assert re.search(r'<header id="now-next-header"[^>]* data-refresh-part>', body)
     assert re.search(r'<main id="main"[^>]* data-refresh-part>', body)
-    assert re.findall(r"<script\b[^>]*>", html) == ['<script src="/static/js/document-status.js" defer>']
+    assert re.findall(r"<script\b[^>]*>", html) == ['<script src="/static/js/live-update.js" defer>']
     assert re.search(r'<html lang="en">', html)
     assert "<title>Now and next · Mayoral Forum Quito</title>" in html
     for landmark in ("<header", "<main", "<footer"):

@@ -174,3 +174,14 @@ def pytest_runtest_makereport(item, call):
         report.sections.append(("browser screenshots", f"kept in {steps.folder}"))
     else:
         steps.discard()
+
+
+@pytest.fixture(scope="module")
+def axe_source() -> str:
+    """The text of axe-core's ``axe.min.js``; the test is skipped (failed under
+    ``scripts/test``) without it."""
+    from forum.tests.browser.support import AXE_JS
+
+    if not AXE_JS.is_file():
+        _unavailable(f"axe-core not found at {AXE_JS}")
+    return AXE_JS.read_text(encoding="utf-8")

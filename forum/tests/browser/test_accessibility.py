@@ -9,18 +9,13 @@ A page passes when axe reports no violation of impact "serious" or "critical"; o
 the full axe report is kept as ``axe.json`` beside the test's screenshots.
 """
 
-import io
-import json
-import os
-
 import pytest
 from django.conf import settings
-from django.core.management import call_command
 from django.test import Client
 from playwright.sync_api import expect
 
 from forum.models import Forum
-from forum.tests.browser.conftest import REPO_ROOT, REQUIRED_ENV
+from forum.tests.browser import support
 from forum.tests.factories import UserFactory
 from registration.tests.factories import (
     RegistrationFactory,
@@ -32,8 +27,6 @@ from sessions_app.models import SpeakerRole
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
-AXE_JS = REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js"
-BLOCKING_IMPACTS = {"serious", "critical"}
 FORUM = "/forums/quito-2020"
 SESSION_SLUG = "strengthen-partnerships-local-immigration-response"
 LANGUAGES = ["en", "es"]
@@ -56,21 +49,9 @@ FOCUSED_JS = """() => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def axe_source() -> str:
-    """The text of axe.min.js; the test is skipped (failed under ``scripts/test``) without it."""
-    if not AXE_JS.is_file():
-        reason = f"axe-core not found at {AXE_JS}"
-        if os.environ.get(REQUIRED_ENV) == "required":
-            pytest.fail(f"{reason} ({REQUIRED_ENV}=required; run scripts/setup-browser)", pytrace=False)
-        pytest.skip(f"{reason} (run scripts/setup-browser)")
-    return AXE_JS.read_text(encoding="utf-8")
-
-
 def load_quito() -> Forum:
     """The Quito forum from its concept note, taking registrations."""
-    call_command("load_quito_forum", stdout=io.StringIO())
-    forum = Forum.objects.get(slug="quito-2020")
+    forum = support.load_quito()
     RegistrationSettingsFactory(forum=forum)
     return forum
 
@@ -134,20 +115,6 @@ def submit_empty(page) -> None:
     expect(page.locator(".invalid-feedback").first).to_be_visible()
 
 
-def axe_violations(page, axe_source: str) -> list[dict]:
-    """axe-core's violations on ``page`` as it is now (every rule axe runs by default)."""
-    page.evaluate(axe_source)
-    return page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")["violations"]
-
-
-def describe(violations: list[dict]) -> str:
-    """One line per violation: rule id, impact, help and the selectors of its elements."""
-    return "\n".join(
-        f"{v['id']} ({v['impact']}): {v['help']} at {', '.join(' '.join(n['target']) for n in v['nodes'])}"
-        for v in violations
-    )
-
-
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("name", list(PAGES))
 def test_page_has_no_serious_axe_violations(page, live_url, steps, axe_source, name, language):
@@ -162,12 +129,7 @@ def test_page_has_no_serious_axe_violations(page, live_url, steps, axe_source, n
         submit_empty(page)
     steps(f"{name} {language}")
 
-    violations = axe_violations(page, axe_source)
-    blocking = [v for v in violations if v["impact"] in BLOCKING_IMPACTS]
-    if blocking:
-        steps.folder.mkdir(parents=True, exist_ok=True)
-        (steps.folder / "axe.json").write_text(json.dumps(violations, indent=2), encoding="utf-8")
-    assert not blocking, f"axe on /{language}{path} ({name}):\n{describe(blocking)}"
+    support.assert_no_blocking_violations(page, axe_source, steps, f"/{language}{path} ({name})")
 
 
 def test_skip_link_is_the_first_tab_stop_and_moves_focus_to_main(page, live_url, steps):

@@ -13,7 +13,8 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from forum.models import Forum, Person
+from forum.models import Person
+from forum.tests.browser.support import load_quito
 from registration.tests.factories import RegistrationSettingsFactory, SessionSignupFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -29,12 +30,6 @@ document.addEventListener("securitypolicyviolation", (event) => {
     + ` at ${event.sourceFile}:${event.lineNumber}`);
 });
 """
-
-
-def load_quito() -> Forum:
-    """Load the Quito forum from its concept note; return it."""
-    call_command("load_quito_forum", stdout=io.StringIO())
-    return Forum.objects.get(slug="quito-2020")
 
 
 def violations(page) -> list[str]:

@@ -1,4 +1,4 @@
-"""Pages that keep themselves up to date without reloading (static/js/document-status.js),
+"""Pages that keep themselves up to date without reloading (static/js/live-update.js),
 in a real browser.
 
 The status page of a PDF being prepared follows the document from queued to rendering,
@@ -11,19 +11,13 @@ The venue's "now and next" screen shows a change a minute later, its clock run f
 Playwright, and passes axe.
 """
 
-import io
-import json
-
 import pytest
 from django.core.files.base import ContentFile
-from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from forum.models import Forum
-from forum.tests.browser.conftest import _unavailable
-from forum.tests.browser.test_accessibility import AXE_JS, BLOCKING_IMPACTS, axe_violations, describe
+from forum.tests.browser.support import assert_no_blocking_violations, load_quito
 from sessions_app import services
 from sessions_app.models import GeneratedDocument
 
@@ -42,14 +36,6 @@ document.addEventListener("securitypolicyviolation", (event) => {
 
 
 @pytest.fixture
-def axe_source() -> str:
-    """The text of axe.min.js; the test is skipped (failed under ``scripts/test``) without it."""
-    if not AXE_JS.is_file():
-        _unavailable(f"axe-core not found at {AXE_JS}")
-    return AXE_JS.read_text(encoding="utf-8")
-
-
-@pytest.fixture
 def renders_held(monkeypatch):
     """No render task is sent: a requested PDF stays QUEUED until the test moves it on."""
     monkeypatch.setattr(services, "_queue_render", lambda document_id: None)
@@ -58,7 +44,7 @@ def renders_held(monkeypatch):
 def test_status_page_follows_the_render_without_reloading_and_downloads_the_pdf(
     page, live_url, steps, axe_source, renders_held
 ):
-    call_command("load_quito_forum", stdout=io.StringIO())
+    load_quito()
     agenda_url = reverse(
         "documents:session-agenda-pdf", kwargs={"forum_slug": "quito-2020", "session_slug": SESSION_SLUG}
     )
@@ -83,12 +69,7 @@ def test_status_page_follows_the_render_without_reloading_and_downloads_the_pdf(
     expect(page.locator("#document-status-details")).to_contain_text("Started")
     assert page.evaluate("() => window.__sameDocument") is True, "the page reloaded"
     steps("rendering")
-    violations = axe_violations(page, axe_source)
-    blocking = [v for v in violations if v["impact"] in BLOCKING_IMPACTS]
-    if blocking:
-        steps.folder.mkdir(parents=True, exist_ok=True)
-        (steps.folder / "axe.json").write_text(json.dumps(violations, indent=2), encoding="utf-8")
-    assert not blocking, f"axe on the status page:\n{describe(blocking)}"
+    violations = assert_no_blocking_violations(page, axe_source, steps, "the status page")
     assert "meta-refresh" not in {v["id"] for v in violations}
 
     with page.expect_download(timeout=UPDATE_TIMEOUT_MS) as download:
@@ -105,8 +86,7 @@ def test_status_page_follows_the_render_without_reloading_and_downloads_the_pdf(
 
 
 def test_now_and_next_screen_updates_itself_without_reloading(page, live_url, steps, axe_source):
-    call_command("load_quito_forum", stdout=io.StringIO())
-    forum = Forum.objects.get(slug="quito-2020")
+    forum = load_quito()
     page.clock.install()  # the script's minute passes when the test says so
     page.goto(f"{live_url}{reverse('sessions_app:now-next', kwargs={'forum_slug': forum.slug})}")
     header = page.locator("#now-next-header")
@@ -121,7 +101,5 @@ def test_now_and_next_screen_updates_itself_without_reloading(page, live_url, st
     expect(header).to_contain_text("Mayoral Forum, Quito (updated)", timeout=UPDATE_TIMEOUT_MS)
     assert page.evaluate("() => window.__sameDocument") is True, "the page reloaded"
     steps("updated")
-    violations = axe_violations(page, axe_source)
+    violations = assert_no_blocking_violations(page, axe_source, steps, "the now and next screen")
     assert "meta-refresh" not in {v["id"] for v in violations}
-    blocking = [v for v in violations if v["impact"] in BLOCKING_IMPACTS]
-    assert not blocking, f"axe on the now and next screen:\n{describe(blocking)}"

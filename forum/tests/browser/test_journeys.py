@@ -15,7 +15,8 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from forum.models import Forum, Person
+from forum.models import Person
+from forum.tests.browser.support import load_quito
 from forum.tests.factories import PersonFactory
 from registration.tests.factories import RegistrationSettingsFactory, VerifiedUserFactory
 
@@ -27,12 +28,6 @@ SESSION_SLUG = "strengthen-partnerships-local-immigration-response"
 PASSWORD = "a long and unusual passphrase 42"
 ORGANIZER = "organizer@example.org"
 DOWNLOAD_TIMEOUT_MS = 30_000
-
-
-def load_quito():
-    """Load the Quito forum from its concept note; return it."""
-    call_command("load_quito_forum", stdout=io.StringIO())
-    return Forum.objects.get(slug="quito-2020")
 
 
 def download(page, link) -> bytes:
