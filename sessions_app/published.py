@@ -10,8 +10,9 @@ objectives, agendas, key questions) are shown as they are now: a release fixes w
 where things happen, not their wording. A session deleted since is gone at once: its
 row, and so its texts, no longer exist.
 
-Staff (``user.is_staff``) see the working programme on the site, as a preview, told that
-the public sees the latest release.
+Staff who may change sessions (``sees_working_programme``) see the working programme on
+the site, as a preview, told that the public sees the latest release; other staff, such as
+a registration desk with only registration permissions, see what the public sees.
 """
 
 from collections.abc import Iterable
@@ -106,13 +107,22 @@ class PublicSchedule:
         return shown
 
 
+def sees_working_programme(user) -> bool:
+    """Whether ``user`` (None: an anonymous visitor, a feed or a PDF) sees the working
+    programme rather than the latest release: active staff with the change permission on
+    sessions (superusers have it), who edit the programme and release it. Staff without it
+    (e.g. a registration desk) see the release, like the public. Reads the user's
+    permissions once per user object (``has_perm`` caches them)."""
+    return user is not None and user.is_staff and user.has_perm("sessions_app.change_session")
+
+
 def public_schedule(forum: Forum, user=None) -> PublicSchedule:
     """The schedule of ``forum`` that ``user`` (None: an anonymous visitor, a feed or a
-    PDF) sees: the latest release's, or the working programme for staff and for a
-    forum never released. One query (the latest release); ``apply`` may read the
-    forum's rooms once."""
+    PDF) sees: the latest release's, or the working programme for those who
+    ``sees_working_programme`` and for a forum never released. One query (the latest
+    release), and the user's permissions once; ``apply`` may read the forum's rooms once."""
     releases = ProgrammeRelease.objects.filter(forum=forum).defer("changes").order_by("-number")
-    if user is not None and user.is_staff:
+    if sees_working_programme(user):
         release = releases.defer("snapshot").first()
         return PublicSchedule(forum=forum, release=release, preview=release is not None)
     return PublicSchedule(forum=forum, release=releases.first())
@@ -126,9 +136,10 @@ def session_schedule(session: Session, user=None) -> PublicSchedule:
 
     The schedule's ``entries`` hold that one entry, or none if the release does not hold
     the session, so ``shows`` and ``apply`` answer for ``session`` exactly as the full
-    schedule would; use it for no other session. Staff get ``public_schedule``'s preview.
+    schedule would; use it for no other session. Those who ``sees_working_programme`` get
+    ``public_schedule``'s preview.
     """
-    if user is not None and user.is_staff:
+    if sees_working_programme(user):
         return public_schedule(session.forum, user)
     guid = str(session.guid)
     release = (
@@ -146,5 +157,6 @@ def session_schedule(session: Session, user=None) -> PublicSchedule:
 
 def shown_to(user, session: Session) -> bool:
     """Whether ``user`` (None: anonymous) sees ``session`` of its forum, in one small query
-    (``session_schedule``): staff see every session; before the first release, everyone does."""
+    (``session_schedule``): those who ``sees_working_programme`` see every session; before
+    the first release, everyone does."""
     return session_schedule(session, user).shows(session)

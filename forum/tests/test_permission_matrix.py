@@ -1,6 +1,6 @@
 # ruff: noqa: E501 - the tables below keep one row a line, aligned in columns.
 """Who reaches what: every URL of the site as an anonymous visitor, a participant, a
-rapporteur and an organizer, against one table of expected outcomes.
+rapporteur, an organizer and a registration desk, against one table of expected outcomes.
 
 The site (``build_site``) is the forum of ``forum.tests.programme_world`` with six
 sessions, released, and a seventh added after the release (hidden from the public until
@@ -13,7 +13,13 @@ the next release), plus an unpublished forum. The roles:
   recommendations a draft), not staff;
 - organizer: ``World.organizer``, a staff superuser with a verified address, as
   ``manage.py create_organizer`` makes every organizer (the project has no narrower
-  organizer role, so there is no admin page an organizer must not reach).
+  organizer role, so there is no admin page an organizer must not reach);
+- desk: ``Site.desk``, a registration desk: staff with a verified address and only the
+  permissions the README tells organizers to give such a colleague, "Can view
+  registration" and "Can export registrations". In the admin they reach the
+  registrations (read-only) and their export, and get 403 on every other model's pages
+  (and the index lists no other model); on the site they see what the public sees of the
+  programme (``sessions_app.published.sees_working_programme``) and no draft.
 
 ``GET_TABLE`` gives, for each URL, the outcome each role must get: ``OK`` (200),
 ``REDIRECT`` (302 elsewhere than a sign-in page), ``LOGIN`` (302 to the site's sign-in
@@ -21,9 +27,10 @@ page in the page's language), ``ADMIN_LOGIN`` (302 to the admin's sign-in page),
 ``FORBIDDEN`` (403), ``NOT_FOUND`` (404) or ``NOT_ALLOWED`` (405, a GET to a POST-only
 view). Each URL under a language prefix is requested in English and in Spanish. The admin
 part of the table is ``ADMIN_MODELS``: one line per registered model, the organizer's
-outcome on its changelist, add, change, delete and history pages (everyone else is sent
-to the admin's sign-in page). ``test_every_route_has_a_row`` walks the URL resolver: a
-route without a row fails, named, so a new page cannot be left out.
+and the desk's outcomes on its changelist, add, change, delete and history pages
+(everyone else is sent to the admin's sign-in page). ``test_every_route_has_a_row``
+walks the URL resolver: a route without a row fails, named, so a new page cannot be left
+out.
 
 ``POST_TABLE`` sends the requests that change something as the roles that may not make
 them, and asserts that nothing stored changed (every row of every table the project
@@ -44,7 +51,7 @@ from allauth.account.models import EmailAddress
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
@@ -56,7 +63,7 @@ from PIL import Image
 from forum import photos
 from forum.celery import app as celery_app
 from forum.models import Forum, Organization, Person, User
-from forum.tests.factories import ForumFactory
+from forum.tests.factories import ForumFactory, UserFactory
 from forum.tests.programme_world import World, add_sessions, build_world, ready_document, status_document
 from registration.calendar import calendar_token_of
 from registration.models import Registration, RegistrationSettings, SessionSignup
@@ -74,12 +81,14 @@ LOGIN, ADMIN_LOGIN = "login", "admin login"
 SKIP = None
 """A POST cell not sent: the role may make the change (the feature's own tests cover it)."""
 
-ROLES = ("anonymous", "participant", "rapporteur", "organizer")
+ROLES = ("anonymous", "participant", "rapporteur", "organizer", "desk")
 LANGUAGES = ("en", "es")
 Kind = GeneratedDocument.Kind
 UNRELEASED_TITLE = "Roundtable added after the release"
 UNRELEASED_SPEAKER = "Speaker Added-Later"
 OWN_NAME, OTHER_NAME = "Alba Own-Registration", "Bruno Someone-Else"
+DESK_PERMISSIONS = ("view_registration", "export_registration")
+"""The registration desk's permissions (on ``Registration``), as the README gives them."""
 
 
 @dataclass
@@ -106,6 +115,8 @@ class Site:
     """Another participant's confirmed registration (printed name ``OTHER_NAME``; the
     participant's own is ``OWN_NAME``)."""
     group: Group
+    desk: User
+    """The registration desk: staff, verified, ``DESK_PERMISSIONS`` only, no registration."""
     documents: dict[str, GeneratedDocument]
     """Status pages' documents by kind ("programme", "outcome", "agenda", "recommendations"),
     and the "ready" agenda PDF of ``published`` for the admin's download."""
@@ -142,6 +153,11 @@ def build_site() -> Site:
     for registration in (world.registration, other_registration):
         calendar_token_of(registration)
     hidden_forum = ForumFactory(is_published=False)
+    desk = UserFactory(is_staff=True)
+    EmailAddress.objects.create(user=desk, email=desk.email, verified=True, primary=True)
+    desk.user_permissions.set(
+        Permission.objects.filter(content_type__app_label="registration", codename__in=DESK_PERMISSIONS)
+    )
     documents = {
         "programme": status_document(world.forum, None, Kind.PROGRAMME),
         "outcome": status_document(world.forum, None, Kind.OUTCOME),
@@ -161,6 +177,7 @@ def build_site() -> Site:
         hidden_session=SessionFactory(forum=hidden_forum),
         other_registration=other_registration,
         group=Group.objects.create(name="Registration desk"),
+        desk=desk,
         documents=documents,
     )
 
@@ -251,6 +268,7 @@ class Row:
     participant: str
     rapporteur: str
     organizer: str
+    desk: str
 
     def expected(self, role: str) -> str:
         return getattr(self, role)
@@ -258,113 +276,114 @@ class Row:
 
 # fmt: off
 PUBLIC_ROWS = [
-    #   what                                     URL                                                                                 anonymous   participant  rapporteur   organizer
-    Row("forum list",                            page("forum:forum-list"),                                                           OK,         OK,          OK,          OK),
-    Row("forum home",                            page("forum:forum-home", _forum),                                                   OK,         OK,          OK,          OK),
-    Row("unpublished forum's home",              page("forum:forum-home", _hidden_forum),                                            NOT_FOUND,  NOT_FOUND,   NOT_FOUND,   NOT_FOUND),
-    Row("speakers",                              page("forum:speaker-list", _forum),                                                 OK,         OK,          OK,          OK),
-    Row("speaker page",                          page("forum:speaker-detail", _speaker("world.rapporteur_person")),                 OK,         OK,          OK,          OK),
-    Row("speaker page, unreleased session only", page("forum:speaker-detail", _speaker("unreleased_speaker")),                      NOT_FOUND,  NOT_FOUND,   NOT_FOUND,   OK),
-    Row("speaker photo",                         page("forum:speaker-photo", _speaker("world.rapporteur_person")),                  OK,         OK,          OK,          OK),
-    Row("speaker photo, unreleased session only", page("forum:speaker-photo", _speaker("unreleased_speaker")),                      NOT_FOUND,  NOT_FOUND,   NOT_FOUND,   OK),
+    #   what                                     URL                                                                                 anonymous   participant  rapporteur   organizer    desk
+    Row("forum list",                            page("forum:forum-list"),                                                           OK,         OK,          OK,          OK,          OK),
+    Row("forum home",                            page("forum:forum-home", _forum),                                                   OK,         OK,          OK,          OK,          OK),
+    Row("unpublished forum's home",              page("forum:forum-home", _hidden_forum),                                            NOT_FOUND,  NOT_FOUND,   NOT_FOUND,   NOT_FOUND,   NOT_FOUND),
+    Row("speakers",                              page("forum:speaker-list", _forum),                                                 OK,         OK,          OK,          OK,          OK),
+    Row("speaker page",                          page("forum:speaker-detail", _speaker("world.rapporteur_person")),                 OK,         OK,          OK,          OK,          OK),
+    Row("speaker page, unreleased session only", page("forum:speaker-detail", _speaker("unreleased_speaker")),                      NOT_FOUND,  NOT_FOUND,   NOT_FOUND,   OK,          NOT_FOUND),
+    Row("speaker photo",                         page("forum:speaker-photo", _speaker("world.rapporteur_person")),                  OK,         OK,          OK,          OK,          OK),
+    Row("speaker photo, unreleased session only", page("forum:speaker-photo", _speaker("unreleased_speaker")),                      NOT_FOUND,  NOT_FOUND,   NOT_FOUND,   OK,          NOT_FOUND),
     Row("speaker photo, unpublished forum",      page("forum:speaker-photo", lambda s: {**_hidden_forum(s), "person_slug": s.world.rapporteur_person.slug}),
-                                                                                                                                     NOT_FOUND,  NOT_FOUND,   NOT_FOUND,   NOT_FOUND),
-    Row("organizations",                         page("forum:organization-list", _forum),                                            OK,         OK,          OK,          OK),
-    Row("programme",                             page("sessions_app:programme", _forum),                                             OK,         OK,          OK,          OK),
-    Row("unpublished forum's programme",         page("sessions_app:programme", _hidden_forum),                                      NOT_FOUND,  NOT_FOUND,   NOT_FOUND,   NOT_FOUND),
-    Row("session page",                          page("sessions_app:session-detail", _session("published")),                         OK,         OK,          OK,          OK),
-    Row("session page, unreleased session",      page("sessions_app:session-detail", _session("unreleased")),                        NOT_FOUND,  NOT_FOUND,   NOT_FOUND,   OK),
-    Row("session page, unpublished forum",       page("sessions_app:session-detail", _session("hidden_session")),                    NOT_FOUND,  NOT_FOUND,   NOT_FOUND,   NOT_FOUND),
-    Row("now and next",                          page("sessions_app:now-next", _forum, "?at=2020-01-22T09:30"),                      OK,         OK,          OK,          OK),
-    Row("programme PDF",                         page("documents:programme-pdf", _forum),                                            REDIRECT,   REDIRECT,    REDIRECT,    REDIRECT),
-    Row("programme PDF, unpublished forum",      page("documents:programme-pdf", _hidden_forum),                                     NOT_FOUND,  NOT_FOUND,   NOT_FOUND,   NOT_FOUND),
-    Row("programme PDF status",                  _status("documents:document-status", "programme", _forum),                          OK,         OK,          OK,          OK),
-    Row("outcome PDF",                           page("documents:outcome-pdf", _forum),                                              REDIRECT,   REDIRECT,    REDIRECT,    REDIRECT),
-    Row("outcome PDF status",                    _status("documents:outcome-status", "outcome", _forum),                             OK,         OK,          OK,          OK),
-    Row("agenda PDF",                            page("documents:session-agenda-pdf", _session("published")),                        REDIRECT,   REDIRECT,    REDIRECT,    REDIRECT),
-    Row("agenda PDF, unreleased session",        page("documents:session-agenda-pdf", _session("unreleased")),                       NOT_FOUND,  NOT_FOUND,   NOT_FOUND,   REDIRECT),
-    Row("agenda PDF status",                     _status("documents:document-status", "agenda", _session("published")),             OK,         OK,          OK,          OK),
-    Row("recommendations PDF, published",        page("documents:recommendations-pdf", _session("published")),                       REDIRECT,   REDIRECT,    REDIRECT,    REDIRECT),
-    Row("recommendations PDF, submitted",        page("documents:recommendations-pdf", _session("submitted")),                       NOT_FOUND,  NOT_FOUND,   NOT_FOUND,   REDIRECT),
-    Row("recommendations PDF, draft A (own)",    page("documents:recommendations-pdf", _session("mine")),                            NOT_FOUND,  NOT_FOUND,   REDIRECT,    REDIRECT),
-    Row("recommendations PDF, draft B",          page("documents:recommendations-pdf", _session("other")),                           NOT_FOUND,  NOT_FOUND,   NOT_FOUND,   REDIRECT),
-    Row("recommendations PDF, unreleased",       page("documents:recommendations-pdf", _session("unreleased")),                      NOT_FOUND,  NOT_FOUND,   NOT_FOUND,   REDIRECT),
-    Row("recommendations PDF status, draft A",   _status("documents:recommendations-status", "recommendations", _session("mine")),   NOT_FOUND,  NOT_FOUND,   OK,          OK),
-    Row("programme calendar",                    page("calendars:programme-ics", _forum),                                            OK,         OK,          OK,          OK),
-    Row("session calendar",                      page("calendars:session-ics", _session("published")),                               OK,         OK,          OK,          OK),
-    Row("session calendar, unreleased session",  page("calendars:session-ics", _session("unreleased")),                              NOT_FOUND,  NOT_FOUND,   NOT_FOUND,   NOT_FOUND),
-    Row("personal calendar",                     _personal_feed,                                                                     OK,         OK,          OK,          OK),
-    Row("personal calendar, key altered",        _personal_feed_altered,                                                             NOT_FOUND,  NOT_FOUND,   NOT_FOUND,   NOT_FOUND),
-    Row("personal calendar new link",            page("calendars:personal-reset", _forum),                                           LOGIN,      NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED),
-    Row("schedule.xml",                          page("schedule:schedule-xml", _forum),                                              OK,         OK,          OK,          OK),
-    Row("schedule.json",                         page("schedule:schedule-json", _forum),                                             OK,         OK,          OK,          OK),
-    Row("schedule.json, unpublished forum",      page("schedule:schedule-json", _hidden_forum),                                      NOT_FOUND,  NOT_FOUND,   NOT_FOUND,   NOT_FOUND),
-    Row("changelog",                             page("releases:changelog", _forum),                                                 OK,         OK,          OK,          OK),
-    Row("changelog feed",                        page("releases:feed", _forum),                                                      OK,         OK,          OK,          OK),
-    Row("register",                              page("registration:register", _forum),                                              LOGIN,      OK,          OK,          OK),
-    Row("my registration",                       page("registration:my-registration", _forum),                                       LOGIN,      OK,          OK,          OK),
-    Row("cancel registration",                   page("registration:cancel", _forum),                                                LOGIN,      OK,          REDIRECT,    REDIRECT),
-    Row("session sign-up",                       page("registration:session-signup", _session("submitted")),                         LOGIN,      NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED),
-    Row("leave session",                         page("registration:session-leave", _session("published")),                          LOGIN,      OK,          REDIRECT,    REDIRECT),
-    Row("leave session, unreleased session",     page("registration:session-leave", _session("unreleased")),                         LOGIN,      NOT_FOUND,   NOT_FOUND,   REDIRECT),
-    Row("privacy notice",                        page("registration:privacy", _forum),                                               OK,         OK,          OK,          OK),
-    Row("rapporteur's sessions",                 page("workspace:my-sessions"),                                                      LOGIN,      OK,          OK,          OK),
-    Row("recommendations editor, A (own draft)", page("workspace:editor", _session("mine")),                                         LOGIN,      NOT_FOUND,   OK,          OK),
-    Row("recommendations editor, B",             page("workspace:editor", _session("other")),                                        LOGIN,      NOT_FOUND,   NOT_FOUND,   OK),
-    Row("recommendations editor, published",     page("workspace:editor", _session("published")),                                    LOGIN,      NOT_FOUND,   NOT_FOUND,   OK),
-    Row("recommendations editor, hidden forum",  page("workspace:editor", _session("hidden_session")),                               LOGIN,      NOT_FOUND,   NOT_FOUND,   NOT_FOUND),
-    Row("health check",                          page("healthz"),                                                                    OK,         OK,          OK,          OK),
-    Row("language switch (GET)",                 page("set_language", query="?next=/en/"),                                           REDIRECT,   REDIRECT,    REDIRECT,    REDIRECT),
-    Row("sign in",                               page("account_login"),                                                              OK,         REDIRECT,    REDIRECT,    REDIRECT),
-    Row("sign up",                               page("account_signup"),                                                             OK,         REDIRECT,    REDIRECT,    REDIRECT),
-    Row("sign out",                              page("account_logout"),                                                             REDIRECT,   OK,          OK,          OK),
-    Row("inactive account",                      page("account_inactive"),                                                           OK,         OK,          OK,          OK),
-    Row("reauthenticate",                        page("account_reauthenticate"),                                                     LOGIN,      OK,          OK,          OK),
-    Row("reauthentication code",                 page("account_request_reauthentication_code"),                                      LOGIN,      OK,          OK,          OK),
-    Row("reauthentication code confirmation",    page("account_confirm_reauthentication_code"),                                      LOGIN,      REDIRECT,    REDIRECT,    REDIRECT),
-    Row("e-mail addresses",                      page("account_email"),                                                              LOGIN,      OK,          OK,          OK),
-    Row("e-mail verification sent",              page("account_email_verification_sent"),                                            OK,         OK,          OK,          OK),
-    Row("e-mail confirmation, unknown key",      page("account_confirm_email", lambda s: {"key": "x"}),                              OK,         OK,          OK,          OK),
-    Row("password change",                       page("account_change_password"),                                                    LOGIN,      OK,          OK,          OK),
-    Row("password set",                          page("account_set_password"),                                                       LOGIN,      REDIRECT,    REDIRECT,    REDIRECT),
-    Row("password reset",                        page("account_reset_password"),                                                     OK,         OK,          OK,          OK),
-    Row("password reset done",                   page("account_reset_password_done"),                                                OK,         OK,          OK,          OK),
-    Row("password reset, unknown key",           page("account_reset_password_from_key", lambda s: {"uidb36": "1", "key": "x"}),     OK,         OK,          OK,          OK),
-    Row("password reset from key done",          page("account_reset_password_from_key_done"),                                       OK,         OK,          OK,          OK),
-    Row("sign-in code confirmation",             page("account_confirm_login_code"),                                                 LOGIN,      REDIRECT,    REDIRECT,    REDIRECT),
+                                                                                                                                     NOT_FOUND,  NOT_FOUND,   NOT_FOUND,   NOT_FOUND,   NOT_FOUND),
+    Row("organizations",                         page("forum:organization-list", _forum),                                            OK,         OK,          OK,          OK,          OK),
+    Row("programme",                             page("sessions_app:programme", _forum),                                             OK,         OK,          OK,          OK,          OK),
+    Row("unpublished forum's programme",         page("sessions_app:programme", _hidden_forum),                                      NOT_FOUND,  NOT_FOUND,   NOT_FOUND,   NOT_FOUND,   NOT_FOUND),
+    Row("session page",                          page("sessions_app:session-detail", _session("published")),                         OK,         OK,          OK,          OK,          OK),
+    Row("session page, unreleased session",      page("sessions_app:session-detail", _session("unreleased")),                        NOT_FOUND,  NOT_FOUND,   NOT_FOUND,   OK,          NOT_FOUND),
+    Row("session page, unpublished forum",       page("sessions_app:session-detail", _session("hidden_session")),                    NOT_FOUND,  NOT_FOUND,   NOT_FOUND,   NOT_FOUND,   NOT_FOUND),
+    Row("now and next",                          page("sessions_app:now-next", _forum, "?at=2020-01-22T09:30"),                      OK,         OK,          OK,          OK,          OK),
+    Row("programme PDF",                         page("documents:programme-pdf", _forum),                                            REDIRECT,   REDIRECT,    REDIRECT,    REDIRECT,    REDIRECT),
+    Row("programme PDF, unpublished forum",      page("documents:programme-pdf", _hidden_forum),                                     NOT_FOUND,  NOT_FOUND,   NOT_FOUND,   NOT_FOUND,   NOT_FOUND),
+    Row("programme PDF status",                  _status("documents:document-status", "programme", _forum),                          OK,         OK,          OK,          OK,          OK),
+    Row("outcome PDF",                           page("documents:outcome-pdf", _forum),                                              REDIRECT,   REDIRECT,    REDIRECT,    REDIRECT,    REDIRECT),
+    Row("outcome PDF status",                    _status("documents:outcome-status", "outcome", _forum),                             OK,         OK,          OK,          OK,          OK),
+    Row("agenda PDF",                            page("documents:session-agenda-pdf", _session("published")),                        REDIRECT,   REDIRECT,    REDIRECT,    REDIRECT,    REDIRECT),
+    Row("agenda PDF, unreleased session",        page("documents:session-agenda-pdf", _session("unreleased")),                       NOT_FOUND,  NOT_FOUND,   NOT_FOUND,   REDIRECT,    NOT_FOUND),
+    Row("agenda PDF status",                     _status("documents:document-status", "agenda", _session("published")),             OK,         OK,          OK,          OK,          OK),
+    Row("recommendations PDF, published",        page("documents:recommendations-pdf", _session("published")),                       REDIRECT,   REDIRECT,    REDIRECT,    REDIRECT,    REDIRECT),
+    Row("recommendations PDF, submitted",        page("documents:recommendations-pdf", _session("submitted")),                       NOT_FOUND,  NOT_FOUND,   NOT_FOUND,   REDIRECT,    NOT_FOUND),
+    Row("recommendations PDF, draft A (own)",    page("documents:recommendations-pdf", _session("mine")),                            NOT_FOUND,  NOT_FOUND,   REDIRECT,    REDIRECT,    NOT_FOUND),
+    Row("recommendations PDF, draft B",          page("documents:recommendations-pdf", _session("other")),                           NOT_FOUND,  NOT_FOUND,   NOT_FOUND,   REDIRECT,    NOT_FOUND),
+    Row("recommendations PDF, unreleased",       page("documents:recommendations-pdf", _session("unreleased")),                      NOT_FOUND,  NOT_FOUND,   NOT_FOUND,   REDIRECT,    NOT_FOUND),
+    Row("recommendations PDF status, draft A",   _status("documents:recommendations-status", "recommendations", _session("mine")),   NOT_FOUND,  NOT_FOUND,   OK,          OK,          NOT_FOUND),
+    Row("programme calendar",                    page("calendars:programme-ics", _forum),                                            OK,         OK,          OK,          OK,          OK),
+    Row("session calendar",                      page("calendars:session-ics", _session("published")),                               OK,         OK,          OK,          OK,          OK),
+    Row("session calendar, unreleased session",  page("calendars:session-ics", _session("unreleased")),                              NOT_FOUND,  NOT_FOUND,   NOT_FOUND,   NOT_FOUND,   NOT_FOUND),
+    Row("personal calendar",                     _personal_feed,                                                                     OK,         OK,          OK,          OK,          OK),
+    Row("personal calendar, key altered",        _personal_feed_altered,                                                             NOT_FOUND,  NOT_FOUND,   NOT_FOUND,   NOT_FOUND,   NOT_FOUND),
+    Row("personal calendar new link",            page("calendars:personal-reset", _forum),                                           LOGIN,      NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED),
+    Row("schedule.xml",                          page("schedule:schedule-xml", _forum),                                              OK,         OK,          OK,          OK,          OK),
+    Row("schedule.json",                         page("schedule:schedule-json", _forum),                                             OK,         OK,          OK,          OK,          OK),
+    Row("schedule.json, unpublished forum",      page("schedule:schedule-json", _hidden_forum),                                      NOT_FOUND,  NOT_FOUND,   NOT_FOUND,   NOT_FOUND,   NOT_FOUND),
+    Row("changelog",                             page("releases:changelog", _forum),                                                 OK,         OK,          OK,          OK,          OK),
+    Row("changelog feed",                        page("releases:feed", _forum),                                                      OK,         OK,          OK,          OK,          OK),
+    Row("register",                              page("registration:register", _forum),                                              LOGIN,      OK,          OK,          OK,          OK),
+    Row("my registration",                       page("registration:my-registration", _forum),                                       LOGIN,      OK,          OK,          OK,          OK),
+    Row("cancel registration",                   page("registration:cancel", _forum),                                                LOGIN,      OK,          REDIRECT,    REDIRECT,    REDIRECT),
+    Row("session sign-up",                       page("registration:session-signup", _session("submitted")),                         LOGIN,      NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED),
+    Row("leave session",                         page("registration:session-leave", _session("published")),                          LOGIN,      OK,          REDIRECT,    REDIRECT,    REDIRECT),
+    Row("leave session, unreleased session",     page("registration:session-leave", _session("unreleased")),                         LOGIN,      NOT_FOUND,   NOT_FOUND,   REDIRECT,    NOT_FOUND),
+    Row("privacy notice",                        page("registration:privacy", _forum),                                               OK,         OK,          OK,          OK,          OK),
+    Row("rapporteur's sessions",                 page("workspace:my-sessions"),                                                      LOGIN,      OK,          OK,          OK,          OK),
+    Row("recommendations editor, A (own draft)", page("workspace:editor", _session("mine")),                                         LOGIN,      NOT_FOUND,   OK,          OK,          NOT_FOUND),
+    Row("recommendations editor, B",             page("workspace:editor", _session("other")),                                        LOGIN,      NOT_FOUND,   NOT_FOUND,   OK,          NOT_FOUND),
+    Row("recommendations editor, published",     page("workspace:editor", _session("published")),                                    LOGIN,      NOT_FOUND,   NOT_FOUND,   OK,          NOT_FOUND),
+    Row("recommendations editor, hidden forum",  page("workspace:editor", _session("hidden_session")),                               LOGIN,      NOT_FOUND,   NOT_FOUND,   NOT_FOUND,   NOT_FOUND),
+    Row("health check",                          page("healthz"),                                                                    OK,         OK,          OK,          OK,          OK),
+    Row("language switch (GET)",                 page("set_language", query="?next=/en/"),                                           REDIRECT,   REDIRECT,    REDIRECT,    REDIRECT,    REDIRECT),
+    Row("sign in",                               page("account_login"),                                                              OK,         REDIRECT,    REDIRECT,    REDIRECT,    REDIRECT),
+    Row("sign up",                               page("account_signup"),                                                             OK,         REDIRECT,    REDIRECT,    REDIRECT,    REDIRECT),
+    Row("sign out",                              page("account_logout"),                                                             REDIRECT,   OK,          OK,          OK,          OK),
+    Row("inactive account",                      page("account_inactive"),                                                           OK,         OK,          OK,          OK,          OK),
+    Row("reauthenticate",                        page("account_reauthenticate"),                                                     LOGIN,      OK,          OK,          OK,          OK),
+    Row("reauthentication code",                 page("account_request_reauthentication_code"),                                      LOGIN,      OK,          OK,          OK,          OK),
+    Row("reauthentication code confirmation",    page("account_confirm_reauthentication_code"),                                      LOGIN,      REDIRECT,    REDIRECT,    REDIRECT,    REDIRECT),
+    Row("e-mail addresses",                      page("account_email"),                                                              LOGIN,      OK,          OK,          OK,          OK),
+    Row("e-mail verification sent",              page("account_email_verification_sent"),                                            OK,         OK,          OK,          OK,          OK),
+    Row("e-mail confirmation, unknown key",      page("account_confirm_email", lambda s: {"key": "x"}),                              OK,         OK,          OK,          OK,          OK),
+    Row("password change",                       page("account_change_password"),                                                    LOGIN,      OK,          OK,          OK,          OK),
+    Row("password set",                          page("account_set_password"),                                                       LOGIN,      REDIRECT,    REDIRECT,    REDIRECT,    REDIRECT),
+    Row("password reset",                        page("account_reset_password"),                                                     OK,         OK,          OK,          OK,          OK),
+    Row("password reset done",                   page("account_reset_password_done"),                                                OK,         OK,          OK,          OK,          OK),
+    Row("password reset, unknown key",           page("account_reset_password_from_key", lambda s: {"uidb36": "1", "key": "x"}),     OK,         OK,          OK,          OK,          OK),
+    Row("password reset from key done",          page("account_reset_password_from_key_done"),                                       OK,         OK,          OK,          OK,          OK),
+    Row("sign-in code confirmation",             page("account_confirm_login_code"),                                                 LOGIN,      REDIRECT,    REDIRECT,    REDIRECT,    REDIRECT),
 ]
 
 ADMIN_ROWS = [
-    #   what                                     URL                                                                                 anonymous    participant  rapporteur   organizer
-    Row("admin index",                           _admin("index"),                                                                    ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK),
-    Row("admin app index",                       lambda s: reverse("admin:app_list", args=["forum"]),                                ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK),
-    Row("admin sign-in",                         _admin("login"),                                                                    OK,          OK,          OK,          REDIRECT),
-    Row("admin sign-out (GET)",                  _admin("logout"),                                                                   REDIRECT,    REDIRECT,    REDIRECT,    NOT_ALLOWED),
-    Row("admin password change",                 _admin("password_change"),                                                          ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK),
-    Row("admin password change done",            _admin("password_change_done"),                                                     ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK),
+    #   what                                     URL                                                                                 anonymous    participant  rapporteur   organizer    desk
+    Row("admin index",                           _admin("index"),                                                                    ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK,          OK),
+    Row("admin app index",                       lambda s: reverse("admin:app_list", args=["forum"]),                                ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK,          NOT_FOUND),
+    Row("admin sign-in",                         _admin("login"),                                                                    OK,          OK,          OK,          REDIRECT,    REDIRECT),
+    Row("admin sign-out (GET)",                  _admin("logout"),                                                                   REDIRECT,    REDIRECT,    REDIRECT,    NOT_ALLOWED, NOT_ALLOWED),
+    Row("admin password change",                 _admin("password_change"),                                                          ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK,          OK),
+    Row("admin password change done",            _admin("password_change_done"),                                                     ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK,          OK),
     Row("admin autocomplete",                    _admin("autocomplete", query="?app_label=sessions_app&model_name=agendaitem&field_name=session&term=a"),
-                                                                                                                                     ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK),
-    Row("admin JavaScript catalog",              _admin("jsi18n"),                                                                   ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK),
-    Row("admin view on site",                    _view_on_site,                                                                      ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, NOT_FOUND),
-    Row("admin unknown page",                    lambda s: "/admin/no-such-page/",                                                   ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, NOT_FOUND),
-    Row("admin user's password",                 _admin("auth_user_password_change", lambda s: s.world.participant),                 ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK),
-    Row("admin person's photo",                  _admin("forum_person_photo", lambda s: s.world.rapporteur_person),                  ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK),
-    Row("admin frab import",                     _admin("forum_forum_import_frab"),                                                  ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK),
-    Row("admin generated document download",     _admin("sessions_app_generateddocument_download", lambda s: s.documents["ready"]),  ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK),
-    Row("admin generated document, no PDF",      _admin("sessions_app_generateddocument_download", lambda s: s.documents["agenda"]), ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, NOT_FOUND),
+                                                                                                                                     ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK,          FORBIDDEN),
+    Row("admin JavaScript catalog",              _admin("jsi18n"),                                                                   ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK,          OK),
+    Row("admin view on site",                    _view_on_site,                                                                      ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, NOT_FOUND,   NOT_FOUND),
+    Row("admin unknown page",                    lambda s: "/admin/no-such-page/",                                                   ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, NOT_FOUND,   NOT_FOUND),
+    Row("admin user's password",                 _admin("auth_user_password_change", lambda s: s.world.participant),                 ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK,          FORBIDDEN),
+    Row("admin person's photo",                  _admin("forum_person_photo", lambda s: s.world.rapporteur_person),                  ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK,          FORBIDDEN),
+    Row("admin frab import",                     _admin("forum_forum_import_frab"),                                                  ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK,          FORBIDDEN),
+    Row("admin generated document download",     _admin("sessions_app_generateddocument_download", lambda s: s.documents["ready"]),  ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK,          FORBIDDEN),
+    Row("admin generated document, no PDF",      _admin("sessions_app_generateddocument_download", lambda s: s.documents["agenda"]), ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, NOT_FOUND,   FORBIDDEN),
     Row("admin recommendations differences",     _admin("sessions_app_recommendationsdocument_diff", _draft_a),
-                                                                                                                                     ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK),
-    Row("admin registration export",             _admin("registration_registration_export"),                                         ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK),
-    Row("admin attendance lists",                _admin("registration_sessionsignup_attendance_index"),                              ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK),
-    Row("admin attendance list",                 _admin("registration_sessionsignup_attendance", lambda s: s.published),             ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK),
-    Row("admin attendance list CSV",             _admin("registration_sessionsignup_attendance_csv", lambda s: s.published),         ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK),
+                                                                                                                                     ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK,          FORBIDDEN),
+    Row("admin registration export",             _admin("registration_registration_export"),                                         ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK,          OK),
+    Row("admin attendance lists",                _admin("registration_sessionsignup_attendance_index"),                              ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK,          FORBIDDEN),
+    Row("admin attendance list",                 _admin("registration_sessionsignup_attendance", lambda s: s.published),             ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK,          FORBIDDEN),
+    Row("admin attendance list CSV",             _admin("registration_sessionsignup_attendance_csv", lambda s: s.published),         ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK,          FORBIDDEN),
 ]
 
 
 @dataclass(frozen=True)
 class AdminModel:
-    """A registered model, the object whose pages are requested, and the organizer's outcome
-    on each of its pages; anyone else is sent to the admin's sign-in page."""
+    """A registered model, the object whose pages are requested, the organizer's outcome
+    on each of its pages and the desk's (``desk``: changelist, add, change, delete and
+    history); anyone else is sent to the admin's sign-in page."""
 
     model: type
     obj: Callable[[Site], object]
@@ -373,10 +392,12 @@ class AdminModel:
     change: str
     delete: str
     history: str
+    desk: tuple[str, str, str, str, str] = (FORBIDDEN,) * 5
 
 
 ADMIN_MODELS = [
     #          model                    object                                                changelist  add        change  delete     history
+    #          (the desk: 403 on every page unless ``desk`` says otherwise)
     AdminModel(Group,                   lambda s: s.group,                                    OK,         OK,        OK,     OK,        OK),
     AdminModel(EmailAddress,            lambda s: s.world.participant.emailaddress_set.get(), OK,         OK,        OK,     OK,        OK),
     AdminModel(Forum,                   lambda s: s.forum,                                    OK,         OK,        OK,     OK,        OK),
@@ -390,7 +411,8 @@ ADMIN_MODELS = [
     AdminModel(RecommendationsDocument, _draft_a,                                             OK,         FORBIDDEN, OK,     FORBIDDEN, OK),
     AdminModel(ProgrammeRelease,        lambda s: ProgrammeRelease.objects.get(forum=s.forum), OK,        FORBIDDEN, OK,     FORBIDDEN, OK),
     AdminModel(RegistrationSettings,    lambda s: s.forum.registration_settings,              OK,         OK,        OK,     OK,        OK),
-    AdminModel(Registration,            lambda s: s.world.registration,                       OK,         FORBIDDEN, OK,     OK,        OK),
+    AdminModel(Registration,            lambda s: s.world.registration,                       OK,         FORBIDDEN, OK,     OK,        OK,
+               desk=(OK, FORBIDDEN, OK, FORBIDDEN, OK)),
     AdminModel(SessionSignup,           lambda s: s.world.registration.signups.first(),       OK,         FORBIDDEN, OK,     OK,        OK),
 ]
 # fmt: on
@@ -406,13 +428,14 @@ def _admin_model_rows(entry: AdminModel) -> list[Row]:
     def object_url(site: Site) -> str:
         return reverse(f"admin:{prefix}_change", args=[entry.obj(site).pk]).removesuffix("change/")
 
+    changelist, add, change, delete, history = entry.desk
     return [
-        Row(f"admin {opts.label} changelist", _admin(f"{prefix}_changelist"), *denied, entry.changelist),
-        Row(f"admin {opts.label} add", _admin(f"{prefix}_add"), *denied, entry.add),
-        Row(f"admin {opts.label} change", _admin(f"{prefix}_change", entry.obj), *denied, entry.change),
-        Row(f"admin {opts.label} delete", _admin(f"{prefix}_delete", entry.obj), *denied, entry.delete),
-        Row(f"admin {opts.label} history", _admin(f"{prefix}_history", entry.obj), *denied, entry.history),
-        Row(f"admin {opts.label} object", object_url, *denied, REDIRECT),
+        Row(f"admin {opts.label} changelist", _admin(f"{prefix}_changelist"), *denied, entry.changelist, changelist),
+        Row(f"admin {opts.label} add", _admin(f"{prefix}_add"), *denied, entry.add, add),
+        Row(f"admin {opts.label} change", _admin(f"{prefix}_change", entry.obj), *denied, entry.change, change),
+        Row(f"admin {opts.label} delete", _admin(f"{prefix}_delete", entry.obj), *denied, entry.delete, delete),
+        Row(f"admin {opts.label} history", _admin(f"{prefix}_history", entry.obj), *denied, entry.history, history),
+        Row(f"admin {opts.label} object", object_url, *denied, REDIRECT, REDIRECT),
     ]
 
 
@@ -457,6 +480,7 @@ class PostRow:
     participant: str | None
     rapporteur: str | None
     organizer: str | None
+    desk: str | None
 
     def expected(self, role: str) -> str | None:
         return getattr(self, role)
@@ -470,36 +494,43 @@ _regenerate = _action(GeneratedDocument, "regenerate", lambda s: [s.documents["a
 
 # fmt: off
 POST_TABLE = [
-    #       what                                  URL                                                             data                                                          anonymous    participant  rapporteur   organizer
-    PostRow("register",                           page("registration:register", _forum),                          lambda s: {"intent": "register", "printed_name": "Intruder"}, LOGIN,       SKIP,        SKIP,        SKIP),
-    PostRow("cancel registration",                page("registration:cancel", _forum),                            lambda s: {},                                                 LOGIN,       SKIP,        REDIRECT,    REDIRECT),
-    PostRow("session sign-up",                    page("registration:session-signup", _session("submitted")),     lambda s: {},                                                 LOGIN,       SKIP,        REDIRECT,    REDIRECT),
-    PostRow("session sign-up, unreleased",        page("registration:session-signup", _session("unreleased")),    lambda s: {},                                                 LOGIN,       NOT_FOUND,   NOT_FOUND,   SKIP),
-    PostRow("leave session",                      page("registration:session-leave", _session("published")),      lambda s: {},                                                 LOGIN,       SKIP,        REDIRECT,    REDIRECT),
-    PostRow("personal calendar new link",         page("calendars:personal-reset", _forum),                       lambda s: {},                                                 LOGIN,       SKIP,        NOT_FOUND,   NOT_FOUND),
-    PostRow("editor save, A (own draft)",         page("workspace:editor", _session("mine")),                     lambda s: _editor_data("save"),                               LOGIN,       NOT_FOUND,   SKIP,        SKIP),
-    PostRow("editor submit, A (own draft)",       page("workspace:editor", _session("mine")),                     lambda s: _editor_data("submit"),                             LOGIN,       NOT_FOUND,   SKIP,        SKIP),
-    PostRow("editor save, B",                     page("workspace:editor", _session("other")),                    lambda s: _editor_data("save"),                               LOGIN,       NOT_FOUND,   NOT_FOUND,   SKIP),
-    PostRow("editor submit, B",                   page("workspace:editor", _session("other")),                    lambda s: _editor_data("submit"),                             LOGIN,       NOT_FOUND,   NOT_FOUND,   SKIP),
-    PostRow("recommendations PDF retry, draft A", page("documents:recommendations-pdf", _session("mine")),        lambda s: {},                                                 NOT_FOUND,   NOT_FOUND,   SKIP,        SKIP),
-    PostRow("language switch",                    page("set_language"),                                           lambda s: {"language": "es", "next": "/en/"},                 REDIRECT,    REDIRECT,    REDIRECT,    REDIRECT),
-    PostRow("health check",                       page("healthz"),                                                lambda s: {},                                                 NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED),
-    PostRow("add an e-mail address",              page("account_email"),                                          lambda s: {"action_add": "", "email": "new@example.org"},     LOGIN,       SKIP,        SKIP,        SKIP),
+    #       what                                  URL                                                             data                                                          anonymous    participant  rapporteur   organizer    desk
+    PostRow("register",                           page("registration:register", _forum),                          lambda s: {"intent": "register", "printed_name": "Intruder"}, LOGIN,       SKIP,        SKIP,        SKIP,        SKIP),
+    PostRow("cancel registration",                page("registration:cancel", _forum),                            lambda s: {},                                                 LOGIN,       SKIP,        REDIRECT,    REDIRECT,    REDIRECT),
+    PostRow("session sign-up",                    page("registration:session-signup", _session("submitted")),     lambda s: {},                                                 LOGIN,       SKIP,        REDIRECT,    REDIRECT,    REDIRECT),
+    PostRow("session sign-up, unreleased",        page("registration:session-signup", _session("unreleased")),    lambda s: {},                                                 LOGIN,       NOT_FOUND,   NOT_FOUND,   SKIP,        NOT_FOUND),
+    PostRow("leave session",                      page("registration:session-leave", _session("published")),      lambda s: {},                                                 LOGIN,       SKIP,        REDIRECT,    REDIRECT,    REDIRECT),
+    PostRow("personal calendar new link",         page("calendars:personal-reset", _forum),                       lambda s: {},                                                 LOGIN,       SKIP,        NOT_FOUND,   NOT_FOUND,   NOT_FOUND),
+    PostRow("editor save, A (own draft)",         page("workspace:editor", _session("mine")),                     lambda s: _editor_data("save"),                               LOGIN,       NOT_FOUND,   SKIP,        SKIP,        NOT_FOUND),
+    PostRow("editor submit, A (own draft)",       page("workspace:editor", _session("mine")),                     lambda s: _editor_data("submit"),                             LOGIN,       NOT_FOUND,   SKIP,        SKIP,        NOT_FOUND),
+    PostRow("editor save, B",                     page("workspace:editor", _session("other")),                    lambda s: _editor_data("save"),                               LOGIN,       NOT_FOUND,   NOT_FOUND,   SKIP,        NOT_FOUND),
+    PostRow("editor submit, B",                   page("workspace:editor", _session("other")),                    lambda s: _editor_data("submit"),                             LOGIN,       NOT_FOUND,   NOT_FOUND,   SKIP,        NOT_FOUND),
+    PostRow("recommendations PDF retry, draft A", page("documents:recommendations-pdf", _session("mine")),        lambda s: {},                                                 NOT_FOUND,   NOT_FOUND,   SKIP,        SKIP,        NOT_FOUND),
+    PostRow("language switch",                    page("set_language"),                                           lambda s: {"language": "es", "next": "/en/"},                 REDIRECT,    REDIRECT,    REDIRECT,    REDIRECT,    REDIRECT),
+    PostRow("health check",                       page("healthz"),                                                lambda s: {},                                                 NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED),
+    PostRow("add an e-mail address",              page("account_email"),                                          lambda s: {"action_add": "", "email": "new@example.org"},     LOGIN,       SKIP,        SKIP,        SKIP,        SKIP),
     PostRow("change password",                    page("account_change_password"),                                lambda s: {"oldpassword": "x", "password1": "Xy7!long-enough", "password2": "Xy7!long-enough"},
-                                                                                                                                                                                    LOGIN,       SKIP,        SKIP,        SKIP),
+                                                                                                                                                                                    LOGIN,       SKIP,        SKIP,        SKIP,        SKIP),
     PostRow("admin: add a forum",                 _admin("forum_forum_add"),                                      lambda s: {"title_en": "Intruders' forum", "slug": "intruders"},
-                                                                                                                                                                                    ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, SKIP),
-    PostRow("admin: delete the forum",            _admin("forum_forum_delete", lambda s: s.forum),                lambda s: {"post": "yes"},                                    ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, SKIP),
+                                                                                                                                                                                    ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, SKIP,        FORBIDDEN),
+    PostRow("admin: delete the forum",            _admin("forum_forum_delete", lambda s: s.forum),                lambda s: {"post": "yes"},                                    ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, SKIP,        FORBIDDEN),
     PostRow("admin: make a user superuser",       _admin("forum_user_change", lambda s: s.world.participant),     lambda s: {"email": s.world.participant.email, "is_active": "on", "is_staff": "on", "is_superuser": "on"},
-                                                                                                                                                                                    ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, SKIP),
+                                                                                                                                                                                    ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, SKIP,        FORBIDDEN),
     PostRow("admin: set a user's password",       _admin("auth_user_password_change", lambda s: s.world.organizer), lambda s: {"password1": "Xy7!long-enough", "password2": "Xy7!long-enough"},
-                                                                                                                                                                                    ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, SKIP),
-    PostRow("admin: release the programme",       _release[0],                                                    lambda s: {**_release[1](s), "post": "yes"},                  ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, SKIP),
-    PostRow("admin: decline registrations",       *_decline,                                                                                                                    ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, SKIP),
-    PostRow("admin: invite a rapporteur",         *_invite,                                                                                                                     ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, SKIP),
-    PostRow("admin: publish recommendations",     *_publish,                                                                                                                    ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, SKIP),
-    PostRow("admin: regenerate a PDF",            *_regenerate,                                                                                                                 ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, SKIP),
-    PostRow("admin: import a frab schedule",      _admin("forum_forum_import_frab"),                              _frab_upload,                                                 ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, SKIP),
+                                                                                                                                                                                    ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, SKIP,        FORBIDDEN),
+    PostRow("admin: release the programme",       _release[0],                                                    lambda s: {**_release[1](s), "post": "yes"},                  ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, SKIP,        FORBIDDEN),
+    PostRow("admin: change a registration",       _admin("registration_registration_change", lambda s: s.world.registration), lambda s: {"printed_name": "Changed at the desk"},
+                                                                                                                                                                                    ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, SKIP,        FORBIDDEN),
+    PostRow("admin: delete a registration",       _admin("registration_registration_delete", lambda s: s.world.registration), lambda s: {"post": "yes"},
+                                                                                                                                                                                    ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, SKIP,        FORBIDDEN),
+    PostRow("admin: delete a session sign-up",    _admin("registration_sessionsignup_delete", lambda s: s.world.registration.signups.first()), lambda s: {"post": "yes"},
+                                                                                                                                                                                    ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, SKIP,        FORBIDDEN),
+    # The desk's changelist refuses an action it does not offer: "No action selected", back to the list.
+    PostRow("admin: decline registrations",       *_decline,                                                                                                                    ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, SKIP,        REDIRECT),
+    PostRow("admin: invite a rapporteur",         *_invite,                                                                                                                     ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, SKIP,        FORBIDDEN),
+    PostRow("admin: publish recommendations",     *_publish,                                                                                                                    ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, SKIP,        FORBIDDEN),
+    PostRow("admin: regenerate a PDF",            *_regenerate,                                                                                                                 ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, SKIP,        FORBIDDEN),
+    PostRow("admin: import a frab schedule",      _admin("forum_forum_import_frab"),                              _frab_upload,                                                 ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, SKIP,        FORBIDDEN),
 ]
 # fmt: on
 
@@ -577,7 +608,7 @@ def site(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Site]
 def _clients(site: Site) -> dict[str, Client]:
     """A client per role, the signed-in ones signed in."""
     users = {"participant": site.world.participant, "rapporteur": site.world.rapporteur}
-    users["organizer"] = site.world.organizer
+    users["organizer"], users["desk"] = site.world.organizer, site.desk
     clients = {"anonymous": Client()}
     for role, user in users.items():
         clients[role] = Client()
@@ -706,8 +737,9 @@ UNRELEASED_CHECKS = [
 @pytest.mark.parametrize("role", ROLES)
 def test_unreleased_session_is_shown_to_staff_only(role, site):
     """The session added since the release (and its speaker) is on the programme and the
-    speakers' list for the organizer only (the working programme), and on no export,
-    calendar or "now and next" screen for anyone."""
+    speakers' list for the organizer only (the working programme, for staff who may change
+    sessions; not for the registration desk), and on no export, calendar or "now and
+    next" screen for anyone."""
     client = _clients(site)[role]
     wrong = []
     for url, hidden, working in UNRELEASED_CHECKS:
@@ -715,6 +747,24 @@ def test_unreleased_session_is_shown_to_staff_only(role, site):
         if (hidden in _text(client, url(site))) != shown:
             wrong.append(f"{hidden!r} {'missing from' if shown else 'shown on'} {url(site)}")
     assert not wrong, "\n".join(wrong)
+
+
+def test_registration_desk_admin_shows_registrations_only(site):
+    """The desk's admin index links to the registrations' list and to no other model's, and
+    the list offers the export (the only action the desk may run) but no confirm or decline."""
+    client = _signed_in(site.desk)
+    index = _text(client, reverse("admin:index"))
+    changelists = {
+        model._meta.label: reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        for model in admin.site._registry
+    }
+    linked = sorted(label for label, url in changelists.items() if f'href="{url}"' in index)
+    assert linked == ["registration.Registration"]
+    changelist = _text(client, changelists["registration.Registration"])
+    assert OWN_NAME in changelist and OTHER_NAME in changelist
+    assert 'value="export_admin_action"' in changelist
+    assert 'value="confirm_selected"' not in changelist
+    assert 'value="decline_selected"' not in changelist
 
 
 def test_participants_see_only_their_own_registration(site):

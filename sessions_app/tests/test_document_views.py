@@ -139,7 +139,7 @@ def test_status_page_refreshes_itself_while_queued(client, quito_session, queued
         "data-refreshing": "true",
         "data-follow-url": agenda_url(quito_session),
     }
-    assert re.search(r'<script src="/static/js/document-status\.js[^"]*" defer></script>', html)
+    assert re.search(r'<script src="/static/js/live-update\.js[^"]*" defer></script>', html)
     assert live_region(response) == "Queued — waiting for a worker"
     assert "progress-bar-striped" in html
     assert "Rendering…" not in html

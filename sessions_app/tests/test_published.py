@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 from icalendar import Calendar
 from lxml import etree
@@ -70,6 +71,15 @@ def url(name: str, forum: Forum, **kwargs) -> str:
     return reverse(name, kwargs={"forum_slug": forum.slug, **kwargs})
 
 
+def staff_with(*permissions: str):
+    """A staff user (not a superuser) holding ``permissions`` ("app_label.codename")."""
+    staff = get_user_model().objects.create_user(email="staff@example.org", password="x", is_staff=True)
+    for permission in permissions:
+        app_label, codename = permission.split(".")
+        staff.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    return staff
+
+
 def test_before_any_release_the_public_sees_the_programme_as_it_stands(client):
     session = SessionFactory(title="Mobility pacts", start=quito_time(9), end=quito_time(10))
     session.start, session.end = quito_time(15), quito_time(16)
@@ -111,9 +121,8 @@ def test_the_day_and_room_filters_use_the_released_schedule(client, edited):
     assert "Urban inclusion" not in page_text(in_released_room.content)
 
 
-def test_staff_see_the_working_programme_and_are_told_so(client, edited):
-    staff = get_user_model().objects.create_user(email="staff@example.org", password="x", is_staff=True)
-    client.force_login(staff)
+def test_staff_who_change_sessions_see_the_working_programme_and_are_told_so(client, edited):
+    client.force_login(staff_with("sessions_app.change_session"))
 
     text = page_text(client.get(url("sessions_app:programme", edited.forum)).content)
 
@@ -128,9 +137,26 @@ def test_session_page_of_an_unreleased_session_is_404_for_the_public_only(client
     page = url("sessions_app:session-detail", edited.forum, session_slug="late")
 
     assert client.get(page).status_code == 404
-    staff = get_user_model().objects.create_user(email="staff@example.org", password="x", is_staff=True)
-    client.force_login(staff)
+    client.force_login(staff_with("sessions_app.change_session"))
     assert client.get(page).status_code == 200
+
+
+def test_a_registration_desk_sees_the_release_like_the_public(client, edited):
+    """Staff with only the registration permissions the README gives a registration desk
+    see the programme, session and speaker pages as released, without the preview notice."""
+    item = AgendaItemFactory(session=edited.added, start=edited.added.start, end=edited.added.end)
+    SpeakerRoleFactory(agenda_item=item, person=PersonFactory(name="Secret Speaker", slug="secret"))
+    client.force_login(staff_with("registration.view_registration", "registration.export_registration"))
+
+    programme = page_text(client.get(url("sessions_app:programme", edited.forum)).content)
+    speakers = page_text(client.get(url("forum:speaker-list", edited.forum)).content)
+
+    assert "Mobility pacts" in programme and "Programme version 1" in programme
+    assert "Late addition" not in programme
+    assert "working programme" not in programme
+    assert "Secret Speaker" not in speakers
+    assert client.get(url("sessions_app:session-detail", edited.forum, session_slug="late")).status_code == 404
+    assert client.get(url("forum:speaker-detail", edited.forum, person_slug="secret")).status_code == 404
 
 
 def test_session_page_shows_the_released_time_and_room(client, edited):
