@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from modeltranslation.admin import TranslationAdmin
 
 from forum import caching, photos
+from forum.db_errors import is_write_refusal
 from forum.formsets import LiveFormsInlineFormSet
 from forum.invitations import InvitationError, invite_rapporteur
 from forum.models import ROOM_NAME_TAKEN, Forum, Organization, Person, Room, User, place_time_zones
@@ -127,8 +128,10 @@ class SafeChangesMixin:
     whose lists it edits (``lock_target``: the object itself by default), so two saves of
     the same lists (a double click on Save, two tabs) run one after the other and the
     second is validated against what the first stored. If the database still refuses
-    the save (``IntegrityError``), nothing is saved and the page is shown again with
-    ``CONCURRENT_SAVE_MESSAGE`` instead of a 500.
+    the save (an ``IntegrityError`` that ``forum.db_errors.is_write_refusal`` accepts: a
+    unique, check or foreign-key constraint), nothing is saved and the page is shown again
+    with ``CONCURRENT_SAVE_MESSAGE`` instead of a 500; any other error (a NOT NULL bug)
+    is Django's 500.
     """
 
     def lock_target(self, request, object_id: str | None) -> tuple[type[models.Model], str] | None:
@@ -144,7 +147,9 @@ class SafeChangesMixin:
                 if target is not None:
                     _lock_row(*target)
                 return super().changeform_view(request, object_id, form_url, extra_context)
-        except IntegrityError:
+        except IntegrityError as error:
+            if not is_write_refusal(error):
+                raise
             messages.error(request, str(CONCURRENT_SAVE_MESSAGE))
             return HttpResponseRedirect(request.get_full_path())
 

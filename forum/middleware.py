@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpR
 from django.middleware.gzip import GZipMiddleware
 from django.urls import reverse
 
-from forum.db_errors import WRITE_ERRORS, WRITE_REFUSED_MESSAGE
+from forum.db_errors import ADMIN_WRITE_REFUSED_MESSAGE, is_write_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -56,12 +56,16 @@ class TextGZipMiddleware(GZipMiddleware):
 class AdminWriteRefusedMiddleware:
     """Answer an admin POST whose write the database refused with a message, not a 500.
 
-    The admin saves, deletes and bulk edits in one transaction, so when the database
-    refuses a write in it (``forum.db_errors.WRITE_ERRORS``: a constraint, a lock wait
-    timed out, SQLite's "database is locked") nothing was stored. This logs a warning
-    and redirects (302) to the page that was posted, with ``WRITE_REFUSED_MESSAGE`` as a
-    flash error; what was typed is not kept, what was stored before is shown. The
-    participant's and rapporteur's forms have their own answer (``WriteGuardMixin``).
+    When the database refuses a write of an admin POST (``forum.db_errors.is_write_refusal``:
+    a lock wait timed out, a deadlock, SQLite's "database is locked", a unique or check
+    constraint), this logs a warning and redirects (302) to the page that was posted, with
+    ``ADMIN_WRITE_REFUSED_MESSAGE`` as a flash error; what was typed is not kept, what is
+    stored is shown. The message does not claim that nothing changed: the admin's saves,
+    deletes and the registration and recommendations actions each run in one transaction,
+    but an action or view that commits as it goes may have stored part of its work. Any
+    other exception, a database error that is no refusal included, is left to Django (500,
+    logged as an error). The participant's and rapporteur's forms have their own answer
+    (``WriteGuardMixin``).
     """
 
     def __init__(self, get_response):
@@ -75,7 +79,7 @@ class AdminWriteRefusedMiddleware:
         handling) for anything else."""
         if (
             request.method != "POST"
-            or not isinstance(exception, WRITE_ERRORS)
+            or not is_write_refusal(exception)
             or not request.path.startswith(reverse("admin:index"))
         ):
             return None
@@ -85,5 +89,5 @@ class AdminWriteRefusedMiddleware:
             type(exception).__name__,
             exception,
         )
-        messages.error(request, WRITE_REFUSED_MESSAGE)
+        messages.error(request, ADMIN_WRITE_REFUSED_MESSAGE)
         return HttpResponseRedirect(request.get_full_path())

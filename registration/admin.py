@@ -436,19 +436,24 @@ class RegistrationAdmin(SafeChangesMixin, ForumTimeZoneMixin, ExportActionMixin,
     def _decide(self, request, queryset: QuerySet, decide: Callable[..., bool], texts: DecisionTexts) -> None:
         """Apply ``decide`` (a service) to each registration, oldest first, and report the outcome.
 
-        Each call is its own transaction, so one refusal (e.g. the forum is full) leaves
-        the others done. The organizer is told (in ``texts``) how many were decided, how
-        many already were, and which were refused (by name and e-mail address) and why.
+        The whole action is one transaction. A registration its rule refuses
+        (``RegistrationError``, e.g. the forum is full) is left as it was, in its own
+        savepoint, and the others are decided; a write the database refuses (a lock wait,
+        a deadlock) undoes them all and reaches ``forum.middleware.AdminWriteRefusedMiddleware``.
+        The e-mails are queued once it commits. The organizer is told (in ``texts``) how
+        many were decided, how many already were, and which were refused (by name and
+        e-mail address) and why.
         """
         done = unchanged = 0
         refused: dict[str, list[str]] = defaultdict(list)
-        for registration in queryset.select_related("forum", "user").order_by("created_at", "pk"):
-            try:
-                changed = decide(registration=registration)
-            except services.RegistrationError as error:
-                refused[error.message].append(f"{registration.printed_name} ({registration.user.email})")
-                continue
-            done, unchanged = done + changed, unchanged + (not changed)
+        with transaction.atomic():
+            for registration in queryset.select_related("forum", "user").order_by("created_at", "pk"):
+                try:
+                    changed = decide(registration=registration)
+                except services.RegistrationError as error:
+                    refused[error.message].append(f"{registration.printed_name} ({registration.user.email})")
+                    continue
+                done, unchanged = done + changed, unchanged + (not changed)
         if done:
             messages.success(request, texts.done % {"count": done})
         if unchanged:

@@ -664,18 +664,24 @@ class RecommendationsDocumentAdmin(ViewOnlyMixin, ForumTimeZoneMixin, admin.Mode
         return TemplateResponse(request, "admin/sessions_app/recommendationsdocument/return_to_draft.html", context)
 
     def _review(self, request, queryset, step, done_message) -> None:
-        """Apply ``step`` (a service call, its own transaction) to each document and report
-        how many were done (``done_message``, a lazy plural message taking ``count``) and, per
-        reason, which sessions' documents were refused."""
+        """Apply ``step`` (a service call) to each document and report how many were done
+        (``done_message``, a lazy plural message taking ``count``) and, per reason, which
+        sessions' documents were refused.
+
+        The whole action is one transaction: a document the service refuses
+        (``RecommendationsError``) is left as it was, in its own savepoint, and the others
+        are done; a write the database refuses undoes them all and reaches
+        ``forum.middleware.AdminWriteRefusedMiddleware``."""
         done = 0
         refused: dict[str, list[str]] = {}
-        for document in queryset.select_related("session").order_by("session__start", "session__title"):
-            try:
-                step(document)
-            except RecommendationsError as error:
-                refused.setdefault(error.message, []).append(document.session.title)
-                continue
-            done += 1
+        with transaction.atomic():
+            for document in queryset.select_related("session").order_by("session__start", "session__title"):
+                try:
+                    step(document)
+                except RecommendationsError as error:
+                    refused.setdefault(error.message, []).append(document.session.title)
+                    continue
+                done += 1
         if done:
             self.message_user(request, done_message % {"count": done}, messages.SUCCESS)
         for reason, titles in refused.items():

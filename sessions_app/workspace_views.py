@@ -141,8 +141,10 @@ class EditorView(LoginRequiredMixin, WriteGuardMixin, PublishedForumMixin, Templ
             messages.success(request, _("The draft was saved (version %(version)s).") % {"version": document.version})
         return redirect("workspace:editor", forum_slug=self.forum.slug, session_slug=self.session.slug)
 
-    def write_refused(self, message: str):
-        """After a write the database refused: the editor again with the forms as posted and ``message``, status 503."""
+    def write_refused_page(self, message: str):
+        """After a write the database refused: the editor again with the forms as posted and
+        ``message``, status ``write_refused_status`` (409). ``WriteGuardMixin.write_refused``
+        redirects back to the editor, with ``message``, if the database refuses this too."""
         self.__dict__.pop("document", None)  # may have been created in the rolled-back transaction
         form, formset = self.forms(self.request.POST)
         form.is_valid()

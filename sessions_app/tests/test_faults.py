@@ -20,19 +20,22 @@ from urllib.parse import quote
 
 import pytest
 from django.conf import settings
-from django.db import OperationalError, connection
+from django.db import IntegrityError, connection
 from django.urls import reverse
 from django.utils import timezone, translation
 from kombu import Exchange, Queue
 
 from bench.builder import Scale, build_forum
 from forum.celery import app as celery_app
+from forum.tests.db_refusals import ADMIN_REFUSED, lock_timeout, not_null_violation, unique_violation
+from sessions_app import admin as sessions_admin
 from sessions_app import services, workspace_views
 from sessions_app.models import GeneratedDocument
 from sessions_app.recommendation_services import document_for
+from sessions_app.recommendations import RecommendationsDocument, RecommendationsVersion
 from sessions_app.tasks import requeue_stuck_documents_task
 from sessions_app.tests import fault_support
-from sessions_app.tests.factories import SessionFactory
+from sessions_app.tests.factories import RecommendationsDocumentFactory, SessionFactory
 from sessions_app.tests.pdf_support import pdf_text
 from sessions_app.tests.support import page_text
 from sessions_app.tests.test_workspace import client_for, editor_data, editor_url, rapporteur_of, row
@@ -199,31 +202,110 @@ def test_a_status_page_asks_the_broker_when_this_process_has_not_tried_it(client
 # The database refusing a write.
 
 
+def save_then_fail(monkeypatch, error) -> None:
+    """Make the editor's ``save_draft`` store the draft and then raise ``error()``."""
+    real_save = workspace_views.save_draft
+
+    def save_then_raise(**kwargs):
+        real_save(**kwargs)  # written, then undone with the request's transaction
+        raise error()
+
+    monkeypatch.setattr(workspace_views, "save_draft", save_then_raise)
+
+
+def document_fails_again(monkeypatch, error) -> None:
+    """Make the editor's ``document_for`` raise ``error()`` from its second call on: the database
+    refuses the page shown after the refused save too."""
+    real_document_for = workspace_views.document_for
+    calls = []
+
+    def document_or_fail(*args, **kwargs):
+        calls.append(args)
+        if len(calls) > 1:
+            raise error()
+        return real_document_for(*args, **kwargs)
+
+    monkeypatch.setattr(workspace_views, "document_for", document_or_fail)
+
+
 @pytest.mark.django_db
-@pytest.mark.parametrize(
-    "error", [OperationalError("canceling statement due to lock timeout"), OperationalError("database is locked")]
-)
+@pytest.mark.parametrize("error", [lock_timeout, unique_violation])
 def test_a_refused_editor_save_keeps_the_text_and_stores_nothing(monkeypatch, error):
     session = SessionFactory()
     rapporteur = client_for(rapporteur_of(session))
-    real_save = workspace_views.save_draft
-
-    def save_then_fail(**kwargs):
-        real_save(**kwargs)  # written, then undone with the request's transaction
-        raise error
-
-    monkeypatch.setattr(workspace_views, "save_draft", save_then_fail)
+    save_then_fail(monkeypatch, error)
 
     response = rapporteur.post(
         editor_url(session), editor_data(1, introduction="Cities first.", rows=[row("Share data.")])
     )
 
-    assert response.status_code == 503
+    assert response.status_code == 409
     text = page_text(response.content)
     assert REFUSED_WRITE in text
     assert "Cities first." in response.content.decode() and "Share data." in response.content.decode()
     document = document_for(session)
     assert (document.version, document.introduction, document.recommendations.count()) == (1, "", 0)
+
+
+@pytest.mark.django_db
+def test_an_editor_refused_again_while_shown_again_goes_back_to_the_editor_with_the_message(monkeypatch):
+    session = SessionFactory()
+    rapporteur = client_for(rapporteur_of(session))
+    save_then_fail(monkeypatch, lock_timeout)
+    document_fails_again(monkeypatch, lock_timeout)
+
+    response = rapporteur.post(editor_url(session), editor_data(1, introduction="Cities first."))
+
+    assert response.status_code == 302
+    assert response["Location"] == editor_url(session)
+    monkeypatch.undo()  # the lock is gone
+    page = rapporteur.get(response["Location"])
+    assert REFUSED_WRITE in page_text(page.content)
+    document = document_for(session)
+    assert (document.version, document.introduction) == (1, "")
+
+
+@pytest.mark.django_db
+def test_an_editor_failing_on_a_bug_while_shown_again_is_raised(monkeypatch):
+    session = SessionFactory()
+    rapporteur = client_for(rapporteur_of(session))
+    save_then_fail(monkeypatch, lock_timeout)
+    document_fails_again(monkeypatch, not_null_violation)
+
+    with pytest.raises(IntegrityError, match="(?i)not.null"):
+        rapporteur.post(editor_url(session), editor_data(1, introduction="Cities first."))
+
+
+@pytest.mark.django_db
+def test_a_publish_action_refused_on_its_second_document_publishes_none_and_says_so(admin_client, monkeypatch):
+    chosen = [
+        RecommendationsDocumentFactory(
+            session=SessionFactory(title=title), status=RecommendationsDocument.Status.SUBMITTED
+        )
+        for title in ("Cities first", "Shelters")
+    ]
+    real_publish, calls = sessions_admin.publish, []
+
+    def publish_then_fail(**kwargs):
+        real_publish(**kwargs)
+        calls.append(kwargs)
+        if len(calls) == 2:
+            raise lock_timeout()
+
+    monkeypatch.setattr(sessions_admin, "publish", publish_then_fail)
+    changelist = reverse("admin:sessions_app_recommendationsdocument_changelist")
+
+    response = admin_client.post(
+        changelist, {"action": "publish_selected", "_selected_action": [str(document.pk) for document in chosen]}
+    )
+
+    assert response["Location"] == changelist
+    text = page_text(admin_client.get(changelist).content)
+    assert ADMIN_REFUSED in text and "document(s) published" not in text
+    assert len(calls) == 2
+    stored = RecommendationsDocument.objects.filter(pk__in=[document.pk for document in chosen])
+    assert set(stored.values_list("status", "version")) == {(RecommendationsDocument.Status.SUBMITTED, 1)}
+    assert not RecommendationsVersion.objects.exists()
 
 
 # A worker killed in the middle of a render (CI's services run).
