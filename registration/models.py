@@ -270,6 +270,16 @@ class Notification(models.Model):
 
     The task ``registration.send_notification`` sends it after commit and stamps
     ``sent_at`` under a row lock, so a retried or duplicated task never sends it twice.
+
+    ``queued_at`` (UTC) is when the e-mail's task was last handed to the broker: set as the
+    row is written, its publish following on commit, and emptied if that publish is refused
+    (the broker down); set again by each ``requeue_unsent_notifications`` that queues it.
+    ``attempts`` counts the deliveries of that task that ended in an error, each one the
+    first try and Celery's quick retries (``send_notification``). The row is given up,
+    never queued again, once ``attempts`` reaches ``services.MAX_SEND_ATTEMPTS`` or when
+    it was written more than ``services.UNSENT_GIVE_UP_AFTER`` ago; the index
+    ``notification_unsent_idx`` covers only the rows without ``sent_at``, which the
+    requeue reads.
     """
 
     class Kind(models.TextChoices):
@@ -305,11 +315,26 @@ class Notification(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    queued_at = models.DateTimeField(
+        _("queued at"),
+        null=True,
+        blank=True,
+        help_text=_("When the e-mail was last handed to the task queue; empty if the queue refused it."),
+    )
+    attempts = models.PositiveSmallIntegerField(
+        _("failed attempts"),
+        default=0,
+        help_text=_("How many times sending the e-mail failed; once the limit is reached it is no longer tried."),
+    )
 
     class Meta:
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
         ordering = ["created_at", "pk"]
+        indexes = [
+            # The requeue's rows: unsent (a small share of the table), written in the last 2 days.
+            models.Index(fields=["created_at"], condition=Q(sent_at__isnull=True), name="notification_unsent_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(kind__startswith="session_", session__isnull=False)

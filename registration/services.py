@@ -25,7 +25,7 @@ from functools import partial
 
 from allauth.account.models import EmailAddress
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, Min, OuterRef, Q
+from django.db.models import Count, Exists, F, Min, OuterRef, Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -471,8 +471,9 @@ def _queue_reminders(forum: Forum) -> int:
     Forum.objects.select_for_update().get(pk=forum.pk)  # a run overlapping this one waits here
     reminded = Notification.objects.filter(registration=OuterRef("pk"), kind=Notification.Kind.REMINDER)
     due = Registration.objects.filter(forum=forum, status=Status.CONFIRMED).filter(~Exists(reminded)).order_by()
+    queued_at = timezone.now()  # their publish follows on commit; emptied if it is refused
     reminders = Notification.objects.bulk_create(
-        Notification(registration_id=registration_id, kind=Notification.Kind.REMINDER)
+        Notification(registration_id=registration_id, kind=Notification.Kind.REMINDER, queued_at=queued_at)
         for registration_id in due.values_list("pk", flat=True)
     )
     for reminder in reminders:
@@ -485,8 +486,16 @@ def notify(registration: Registration, kind: str, *, session: Session | None = N
 
     ``session`` is required for the session kinds; ``release`` (a ``ProgrammeRelease``) for
     "session changed", whose e-mail lists that release's changes to ``session``.
+
+    The row is written with ``queued_at`` set to now (UTC), as if its task were already
+    queued: the publish follows on commit and ``_queue_notification`` empties ``queued_at``
+    only if the broker refuses it. Stamping after a successful publish instead would cost
+    an UPDATE per e-mail, and that UPDATE could wait, inside the request, for the row lock
+    of a worker already sending the e-mail. One query (the INSERT).
     """
-    notification = Notification.objects.create(registration=registration, kind=kind, session=session, release=release)
+    notification = Notification.objects.create(
+        registration=registration, kind=kind, session=session, release=release, queued_at=timezone.now()
+    )
     # robust: an unreachable broker (or, with in-process tasks, a failing SMTP server) is
     # logged and leaves the row unsent; the participant's change stands, never a 500.
     transaction.on_commit(partial(_queue_notification, notification.pk), robust=True)
@@ -497,60 +506,89 @@ def _queue_notification(notification_id: int) -> bool:
     """Send the e-mail task for ``notification_id`` (called on commit) through
     ``forum.tasking.publish``; True if the broker took it.
 
-    With the broker unreachable the row stays unsent and ``requeue_unsent_notifications``
-    queues it again once the broker is back.
+    With the broker unreachable the row stays unsent, its ``queued_at`` is emptied (one
+    UPDATE, only then) and ``requeue_unsent_notifications`` queues it a minute after it
+    was written, once the broker is back.
     """
     from registration.tasks import send_notification  # tasks.py imports this module
 
-    return tasking.publish(send_notification, notification_id)
+    if tasking.publish(send_notification, notification_id):
+        return True
+    Notification.objects.filter(pk=notification_id).update(queued_at=None)
+    return False
 
 
 UNSENT_REQUEUE_AFTER = timedelta(minutes=1)
-"""How long a notification stays unsent before ``requeue_unsent_notifications`` queues its e-mail again."""
+"""How long after it was written a notification whose task was never queued (``queued_at``
+empty) waits before ``requeue_unsent_notifications`` queues it."""
+
+QUEUED_REQUEUE_AFTER = timedelta(minutes=15)
+"""How long after its task was last queued (``queued_at``) an unsent notification waits
+before ``requeue_unsent_notifications`` queues it again: long enough for a busy queue
+(a programme release's e-mails) to drain, so that rows still waiting in it are not queued twice."""
 
 UNSENT_GIVE_UP_AFTER = timedelta(days=2)
-"""Notifications written longer ago than this are not queued again."""
+"""Notifications written longer ago than this are given up: not queued again."""
+
+MAX_SEND_ATTEMPTS = 5
+"""After this many failed deliveries of its task (``Notification.attempts``) a notification
+is given up: ``requeue_unsent_notifications`` no longer queues it and ``send_notification``
+no longer tries it."""
 
 REQUEUE_BATCH_SIZE = 500
 """The most notifications ``requeue_unsent_notifications`` queues in one run."""
 
 
 def requeue_unsent_notifications(*, now: datetime | None = None) -> int:
-    """Queue again the e-mail of each notification still unsent a while after it was written;
-    return how many tasks were queued.
+    """Queue again the e-mail of each notification left unsent; return how many tasks were queued.
 
-    Picks the rows without ``sent_at`` written between ``UNSENT_GIVE_UP_AFTER`` (2 days)
-    and ``UNSENT_REQUEUE_AFTER`` (1 minute) before ``now`` (an aware datetime, default
-    the current time): their task was never sent (the broker was down, see
-    ``forum.tasking``), was lost with the broker's data, or failed all its retries (SMTP
-    down). Older rows are given up, so a message that can never be sent is not retried
-    forever and stale news is not sent days late. Oldest first, at most
-    ``REQUEUE_BATCH_SIZE`` a run; the run stops at the first task the broker does not
-    take, the others wait for the next run. Celery beat runs it every 5 minutes
-    (``registration.requeue_unsent_notifications``, ``CELERY_BEAT_SCHEDULE``).
+    ``now`` is an aware datetime (default: the current time); all times are compared in
+    UTC. A row is picked when it has no ``sent_at``, is not given up (fewer than
+    ``MAX_SEND_ATTEMPTS``, 5, failed deliveries in ``attempts``, and written less than
+    ``UNSENT_GIVE_UP_AFTER``, 2 days, before ``now``), and either
+    - its task was never queued (``queued_at`` empty: the broker refused it, see
+      ``forum.tasking``) and it was written more than ``UNSENT_REQUEUE_AFTER`` (1 minute)
+      ago, or
+    - its task was last queued more than ``QUEUED_REQUEUE_AFTER`` (15 minutes) ago and has
+      not sent it: lost with the broker's data or a dead worker, or failed all its retries
+      (SMTP down). A row queued more recently may still be waiting in a busy queue and is
+      left alone, so the queue does not grow with copies.
+    The least-tried rows go first (fewest ``attempts``, then never queued, then longest
+    waiting), so rows that keep failing cannot crowd out a newer e-mail; at most
+    ``REQUEUE_BATCH_SIZE`` (500) a run. Each queued row gets ``queued_at = now``; the run
+    stops at the first task the broker does not take, the others wait for the next run.
+    Celery beat runs it every 5 minutes (``registration.requeue_unsent_notifications``,
+    ``CELERY_BEAT_SCHEDULE``), so a failing e-mail is tried about every 15 to 20 minutes
+    and given up after its fifth failed delivery (``send_notification`` logs that error).
 
     Idempotent: ``send_notification`` locks the row and sends nothing once ``sent_at``
-    is set, so a row queued twice (a run and its original task still waiting in a long
-    queue, or two runs) is sent once. One query.
+    is set, so a row queued twice (a run and its original task still waiting in the
+    queue, or two runs) is sent once. Two queries: the rows (the partial index
+    ``notification_unsent_idx`` holds only unsent rows) and one UPDATE of the queued ones.
     """
     from registration.tasks import send_notification  # tasks.py imports this module
 
     now = now or timezone.now()
-    unsent = (
-        Notification.objects.filter(
+    never_queued = Q(queued_at__isnull=True, created_at__lt=now - UNSENT_REQUEUE_AFTER)
+    queue_lost = Q(queued_at__lt=now - QUEUED_REQUEUE_AFTER)
+    due = (
+        Notification.objects.filter(never_queued | queue_lost)
+        .filter(
             sent_at__isnull=True,
-            created_at__lt=now - UNSENT_REQUEUE_AFTER,
+            attempts__lt=MAX_SEND_ATTEMPTS,
             created_at__gte=now - UNSENT_GIVE_UP_AFTER,
         )
-        .order_by("created_at", "pk")
+        .order_by("attempts", F("queued_at").asc(nulls_first=True), "created_at", "pk")
         .values_list("pk", flat=True)[:REQUEUE_BATCH_SIZE]
     )
-    queued = 0
-    for notification_id in unsent:
+    queued = []
+    for notification_id in due:
         if not tasking.publish(send_notification, notification_id):
             break
-        queued += 1
-    return queued
+        queued.append(notification_id)
+    if queued:
+        Notification.objects.filter(pk__in=queued).update(queued_at=now)
+    return len(queued)
 
 
 @dataclass

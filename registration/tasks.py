@@ -20,29 +20,51 @@ from registration.models import Notification
 logger = logging.getLogger(__name__)
 
 
+SEND_ERRORS = (smtplib.SMTPException, OSError)
+"""What a failing SMTP server or connection raises; ``send_notification`` retries these by itself."""
+
+
 @shared_task(
+    bind=True,
     name="registration.send_notification",
-    autoretry_for=(smtplib.SMTPException, OSError),
+    autoretry_for=SEND_ERRORS,
     retry_backoff=True,
     max_retries=5,
     ignore_result=True,
 )
-def send_notification(notification_id: int) -> None:
+def send_notification(self, notification_id: int) -> None:
     """Send the e-mail of ``Notification`` ``notification_id`` once, and stamp its ``sent_at``.
 
     ``registration.services.notify`` queues this task when the transaction that wrote
     the row commits. In one transaction the task locks the row (``SELECT … FOR
-    UPDATE``), returns without sending if ``sent_at`` is already set, else builds the
-    message (``registration.emails.build_message``), sends it to the participant and
-    sets ``sent_at``. A retried or duplicated task therefore waits for the lock, finds
-    the row stamped and sends nothing.
+    UPDATE``), returns without sending if ``sent_at`` is already set or the row is given
+    up, else builds the message (``registration.emails.build_message``), sends it to the
+    participant and sets ``sent_at``. A retried or duplicated task therefore waits for
+    the lock, finds the row stamped and sends nothing.
 
-    SMTP and connection errors (``smtplib.SMTPException``, ``OSError``) leave the row
-    unstamped (the transaction rolls back) and are retried up to 5 times with
-    exponential backoff. Only a failure between the send and the commit (the database
-    going away at that moment) could make a retry send the e-mail again. A row that no
-    longer exists (its registration was deleted) is logged and skipped.
+    SMTP and connection errors (``SEND_ERRORS``) leave the row unstamped (the
+    transaction rolls back) and are retried up to 5 times with exponential backoff
+    (about 1, 2, 4, 8 and 16 s, jittered). When the last retry fails, or at once for any
+    other error, the delivery counts as one failed attempt: ``attempts`` goes up by one
+    in a transaction of its own, and at ``services.MAX_SEND_ATTEMPTS`` (5) the row is
+    given up, logged once at error level; ``services.requeue_unsent_notifications``
+    queues the others again about 15 minutes later. Only a failure between the send and
+    the commit (the database going away at that moment) could make a retry send the
+    e-mail again. A row that no longer exists (its registration was deleted) is logged
+    and skipped.
     """
+    try:
+        _send_once(notification_id)
+    except Exception as error:
+        request = self.request
+        if request.called_directly or request.retries >= self.max_retries or not isinstance(error, SEND_ERRORS):
+            _count_failed_attempt(notification_id, error)
+        raise
+
+
+def _send_once(notification_id: int) -> None:
+    """Send the notification's e-mail under its row lock and stamp ``sent_at``, unless it
+    is gone, already sent or given up; errors roll the transaction back and propagate."""
     with transaction.atomic():
         notification = (
             Notification.objects.select_for_update(of=("self",))
@@ -56,9 +78,42 @@ def send_notification(notification_id: int) -> None:
         if notification.sent_at is not None:
             logger.info("Notification %s was already sent at %s.", notification_id, notification.sent_at)
             return
+        if notification.attempts >= services.MAX_SEND_ATTEMPTS:
+            logger.info(
+                "Notification %s was given up after %s failed attempts.", notification_id, notification.attempts
+            )
+            return
         build_message(notification).send()
         notification.sent_at = timezone.now()
         notification.save(update_fields=["sent_at"])
+
+
+def _count_failed_attempt(notification_id: int, error: Exception) -> None:
+    """Add one to the unsent notification's ``attempts`` under its row lock; log an error
+    the one time it reaches ``services.MAX_SEND_ATTEMPTS``, a warning before. Two queries."""
+    with transaction.atomic():
+        notification = Notification.objects.select_for_update().filter(pk=notification_id, sent_at=None).first()
+        if notification is None:
+            return
+        notification.attempts += 1
+        notification.save(update_fields=["attempts"])
+    if notification.attempts == services.MAX_SEND_ATTEMPTS:
+        logger.error(
+            "Notification %s given up after %s failed attempts; it will not be sent. Last error: %s: %s",
+            notification_id,
+            notification.attempts,
+            type(error).__name__,
+            error,
+        )
+    else:
+        logger.warning(
+            "Notification %s not sent (attempt %s of %s): %s: %s",
+            notification_id,
+            notification.attempts,
+            services.MAX_SEND_ATTEMPTS,
+            type(error).__name__,
+            error,
+        )
 
 
 @shared_task(name="registration.send_forum_reminders", ignore_result=True)
@@ -78,11 +133,13 @@ def send_forum_reminders() -> int:
 
 @shared_task(name="registration.requeue_unsent_notifications", ignore_result=True)
 def requeue_unsent_notifications() -> int:
-    """Queue again the e-mails still unsent a minute after they were written; return how many.
+    """Queue again the e-mails left unsent and not given up; return how many.
 
     Celery beat runs it every 5 minutes (``CELERY_BEAT_SCHEDULE`` in ``forum.settings``),
-    so the e-mails of changes made while the broker was down go out once it is back. The
-    rule (which rows, how many a run, never an e-mail twice) is
+    so the e-mails of changes made while the broker was down go out once it is back, and
+    those whose task was lost or failed are tried again, at most 5 times. The rule (which
+    rows and when: 1 minute after writing if never queued, 15 minutes after the last
+    queueing otherwise; least-tried first; how many a run; never an e-mail twice) is
     ``registration.services.requeue_unsent_notifications``. Takes no arguments.
     """
     queued = services.requeue_unsent_notifications()
