@@ -95,6 +95,12 @@ def is_markup_only(value: object) -> bool:
     return isinstance(value, str) and bool(value.strip()) and not strip_markup(value).strip()
 
 
+LONG_TEXT_MAX_CHARS = 20_000
+"""The longest text a ``SanitizedTextField``'s form accepts, in characters: ten pages of
+prose, five times the longest section of the Quito concept note. Longer texts would make
+the PDFs slow to lay out (a single 1 MB word keeps WeasyPrint busy for minutes)."""
+
+
 class PlainTextFormField(forms.CharField):
     """The form field of a ``SanitizedTextField``: a ``CharField`` that, when required,
     refuses a value that is only markup (code ``markup_only``), which would be saved empty.
@@ -138,8 +144,11 @@ class SanitizedTextField(models.TextField):
 
     def formfield(self, **kwargs) -> forms.Field:
         """``TextField``'s form field (a textarea), of class ``PlainTextFormField`` unless
-        ``form_class`` is given."""
-        return super().formfield(**{"form_class": PlainTextFormField, **kwargs})
+        ``form_class`` is given, refusing more than ``max_length`` characters (by default
+        ``LONG_TEXT_MAX_CHARS``)."""
+        return super().formfield(
+            **{"form_class": PlainTextFormField, "max_length": self.max_length or LONG_TEXT_MAX_CHARS, **kwargs}
+        )
 
     def pre_save(self, model_instance: models.Model, add: bool) -> object:
         """The value to store for ``model_instance``: its current value, cleaned.

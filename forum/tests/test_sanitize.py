@@ -247,6 +247,21 @@ def test_the_admin_refuses_a_required_text_of_markup_only_and_keeps_the_stored_o
 
 
 @pytest.mark.django_db
+def test_the_admin_refuses_a_text_longer_than_twenty_thousand_characters_and_keeps_the_stored_one():
+    client = organizer_client()
+    session = SessionFactory(expected_result="Cities commit to act.")
+    url = reverse("admin:sessions_app_session_change", args=[session.pk])
+    data = form_values(client.get(url).content, "session_form")
+    data["expected_result_en"] = ["A" * 20_001]
+
+    response = client.post(url, data)
+
+    assert response.status_code == 200
+    assert "Ensure this value has at most 20000 characters (it has 20001)." in page_text(response.content)
+    assert Session.objects.get(pk=session.pk).expected_result == "Cities commit to act."
+
+
+@pytest.mark.django_db
 def test_session_saved_in_the_admin_is_clean_on_its_page_and_in_its_agenda_pdf(quito_session):
     client = organizer_client()
     question = quito_session.key_questions.order_by("order").first()

@@ -55,7 +55,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from forum.models import MAX_FORUM_DAYS, Forum, Person, Room, place_time_zones
-from forum.sanitize import strip_markup
+from forum.sanitize import LONG_TEXT_MAX_CHARS, strip_markup
 from sessions_app.frab.identifiers import (
     derived_guid,
     derived_person_guid,
@@ -561,8 +561,8 @@ class _Planner:
             room=known_rooms[room[: _max_length(Room, "name")].casefold()],
             start=start.astimezone(UTC),  # as stored: PostgreSQL refuses offsets past ±15:59 ("+23:59")
             end=(start + length).astimezone(UTC),
-            objective=strip_markup(values["abstract"]),
-            context=strip_markup(values["description"]),
+            objective=self.truncated(strip_markup(values["abstract"]), LONG_TEXT_MAX_CHARS, "sessions"),
+            context=self.truncated(strip_markup(values["description"]), LONG_TEXT_MAX_CHARS, "sessions"),
             persons=person_guids,
         )
 

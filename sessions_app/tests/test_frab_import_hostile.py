@@ -322,3 +322,16 @@ def test_command_refuses_a_hostile_file_with_its_message(tmp_path):
         call_command("import_frab_schedule", str(path), stdout=io.StringIO())
 
     assert str(raised.value) == f"The schedule was not imported; nothing was changed.\n{TOO_DEEP}"
+
+
+def test_an_abstract_or_description_longer_than_a_long_text_is_cut_with_a_note():
+    document = tiny_schedule()
+    tiny_event(document).update(abstract="A" * 1_000_000, description="Context. " + "B" * 30_000)
+
+    report = frab_schedule_import(data=as_bytes(document))
+
+    session = Session.objects.get()
+    assert session.objective == "A" * 20_000
+    assert len(session.context) == 20_000 and session.context.startswith("Context. B")
+    notes = " ".join(report.sessions.notes)
+    assert "is longer than 20000 characters and was cut there." in notes
