@@ -10,12 +10,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, connection
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from forum.models import Organization, Person, Room
+from forum.tests.db_refusals import unique_violation
 from forum.tests.factories import ForumFactory, OrganizationFactory, PersonFactory, RoomFactory
 from sessions_app.models import (
     AgendaItem,
@@ -1156,7 +1157,7 @@ def test_session_change_refused_by_the_database_at_save_shows_the_page_again_wit
     before = snapshot()
 
     def refuse(*args, **kwargs):
-        raise IntegrityError('duplicate key value violates unique constraint "key_question_order_unique"')
+        raise unique_violation()
 
     monkeypatch.setattr(KeyQuestion, "save", refuse)
     response = admin_client.post(change_url(quito_session), data, follow=True)
