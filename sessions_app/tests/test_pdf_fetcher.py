@@ -158,6 +158,9 @@ def test_fetcher_serves_the_static_files(url):
         "data:image/png;base64,iVBORw0KGgo=",
         "data:text/css,body{color:red}",
         "data:text/plain,root:x:0:0",
+        "data:text/css;base64,Ym9keXt9",
+        "http://example.com/x.png",
+        "https://example.com/static/css/pdf.css",
         # Not files.
         "https://forum.invalid/static/",
         "https://forum.invalid/static/css/",
