@@ -447,3 +447,10 @@ def test_organizers_grant_the_export_permission_on_an_account(admin_client):
     assert response.status_code == 302
     colleague.refresh_from_db()
     assert colleague.is_staff and colleague.has_perm("registration.export_registration")
+
+
+def test_admin_pages_carry_the_site_icon(admin_client):
+    page = admin_client.get(reverse("admin:index")).content.decode()
+
+    assert '<link rel="icon" href="/static/img/favicon.svg" type="image/svg+xml">' in page
+    assert "Django administration" in page or "Site administration" in page
