@@ -58,6 +58,7 @@ from registration.forms import ParticipantDetailsForm
 from registration.models import CategoryQuota, Notification, Registration, RegistrationSettings, SessionSignup
 from sessions_app.admin import ForumTimeZoneMixin, local_day_and_times
 from sessions_app.models import Session
+from sessions_app.published import public_schedule, sees_working_programme
 
 CONFIRMED_SEAT = Q(signups__status=SessionSignup.Status.CONFIRMED)
 WAITLISTED_SEAT = Q(signups__status=SessionSignup.Status.WAITLISTED)
@@ -130,7 +131,10 @@ DECLINED = DecisionTexts(
 class ParallelSessionFilter(admin.SimpleListFilter):
     """Rows tied to one parallel session (of the forum chosen in the forum filter, if any).
 
-    The choices are read in one query, whatever the number of sessions. ``session_path``
+    The choices are read in one query, whatever the number of sessions, plus one per
+    forum (its latest release) for staff who see the programme as released
+    (``published.sees_working_programme``): a session added since is not named to them.
+    ``session_path``
     is the lookup from the model to the session, ``forum_parameter`` the forum filter's
     query parameter.
     """
@@ -146,6 +150,9 @@ class ParallelSessionFilter(admin.SimpleListFilter):
         if forum is not None:
             sessions = sessions.filter(forum_id=forum)
         sessions = list(sessions.order_by("-forum__start_date", "forum", "start", "title"))
+        if not sees_working_programme(request.user):
+            schedules = {session.forum_id: public_schedule(session.forum) for session in sessions}
+            sessions = [session for session in sessions if schedules[session.forum_id].shows(session)]
         several_forums = len({session.forum_id for session in sessions}) > 1
         return [
             (

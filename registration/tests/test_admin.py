@@ -23,6 +23,7 @@ from registration.tests.factories import (
     RegistrationSettingsFactory,
     SessionSignupFactory,
 )
+from sessions_app.release_services import release_programme
 from sessions_app.tests.factories import SessionFactory, quito_time
 
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
@@ -670,6 +671,22 @@ def test_staff_without_permissions_cannot_open_attendance_lists(client, confirme
         assert client.get(url).status_code == 403
     organizer.user_permissions.add(Permission.objects.get(codename="view_sessionsignup"))
     assert client.get(reverse("admin:registration_sessionsignup_attendance", args=[session.pk])).status_code == 200
+
+
+def test_the_session_filter_names_no_unreleased_session_to_a_desk_colleague(client, admin_client):
+    released = SessionFactory(title="Released session", kind="parallel")
+    release_programme(forum=released.forum)
+    SessionFactory(forum=released.forum, title="Added after the release", kind="parallel")
+    desk = UserFactory(is_staff=True)
+    desk.user_permissions.add(Permission.objects.get(codename="view_sessionsignup"))
+    client.force_login(desk)
+    url = reverse("admin:registration_sessionsignup_changelist")
+
+    seen_by_desk = client.get(url).content.decode()
+    seen_by_organizer = admin_client.get(url).content.decode()
+
+    assert "Released session" in seen_by_desk and "Added after the release" not in seen_by_desk
+    assert "Released session" in seen_by_organizer and "Added after the release" in seen_by_organizer
 
 
 @pytest.mark.parametrize("value", ["①", "²", "9" * 30])
