@@ -282,10 +282,11 @@ class SessionSignupInline(ReadOnlyInline):
 
 
 class NotificationInline(ReadOnlyInline):
-    """The e-mails owed to a participant and when each was sent, read-only."""
+    """The e-mails owed to a participant, when each was sent and how many deliveries failed
+    (``registration.services.MAX_SEND_ATTEMPTS`` of them and it is given up), read-only."""
 
     model = Notification
-    fields = ["kind", "session", "written", "sent"]
+    fields = ["kind", "session", "written", "sent", "attempts"]
     readonly_fields = fields
 
     def get_queryset(self, request):

@@ -8,6 +8,7 @@ where the organizer's message about promotions is what they check.
 
 import csv
 import io
+import re
 from datetime import UTC, date, datetime
 from urllib.parse import quote
 
@@ -25,6 +26,7 @@ from registration.tests.factories import (
 )
 from sessions_app.release_services import release_programme
 from sessions_app.tests.factories import SessionFactory, quito_time
+from sessions_app.tests.support import page_text
 
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 
@@ -291,6 +293,16 @@ def test_change_form_shows_times_in_forum_time(admin_client, confirmed_registrat
         assert f"{label} (forum time)" in page, label
     assert page.count("Thu 2 Jan 2020, 09:30") == 6
     assert "14:30" not in page
+
+
+def test_change_form_shows_an_e_mail_given_up_after_failed_deliveries(admin_client, confirmed_registration):
+    Notification.objects.create(registration=confirmed_registration, kind=Notification.Kind.CONFIRMED, attempts=5)
+
+    page = admin_client.get(reverse("admin:registration_registration_change", args=[confirmed_registration.pk]))
+
+    text = page_text(page.content)
+    assert "Failed attempts" in text
+    assert re.search(r"Registration confirmed\b.*?\b5\b", text)
 
 
 def test_change_form_shows_sign_ups_and_notifications_and_keeps_the_status(
