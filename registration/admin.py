@@ -151,7 +151,8 @@ class ParallelSessionFilter(admin.SimpleListFilter):
             sessions = sessions.filter(forum_id=forum)
         sessions = list(sessions.order_by("-forum__start_date", "forum", "start", "title"))
         if not sees_working_programme(request.user):
-            schedules = {session.forum_id: public_schedule(session.forum) for session in sessions}
+            forums = {session.forum_id: session.forum for session in sessions}
+            schedules = {forum_id: public_schedule(forum) for forum_id, forum in forums.items()}
             sessions = [session for session in sessions if schedules[session.forum_id].shows(session)]
         several_forums = len({session.forum_id for session in sessions}) > 1
         return [

@@ -87,7 +87,7 @@ class SessionMixin:
     def session(self) -> Session:
         """The forum's session named by the URL; raises ``Http404`` if there is none or,
         except for staff, it was added after the programme's latest release (``published``)."""
-        queryset = Session.objects.filter(forum=self.forum).select_related("room")
+        queryset = self.forum.sessions.select_related("room")  # each holds ``self.forum``: no query for it
         session = get_object_or_404(queryset, slug=self.kwargs["session_slug"])
         if not shown_to(self.request.user, session):
             raise Http404("This session is not in the released programme yet.")

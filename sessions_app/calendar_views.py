@@ -31,7 +31,7 @@ from forum.views import PublishedForumMixin
 from registration import calendar as personal
 from registration.views import ParticipantMixin
 from sessions_app import calendars
-from sessions_app.published import public_schedule
+from sessions_app.published import public_schedule, session_schedule
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 
@@ -64,7 +64,7 @@ class SessionCalendarView(PublicCacheMixin, View):
         """Answer the session's file, named ``<forum>-<session>.ics``; ``Http404`` for a
         session added since the latest release."""
         session = get_object_or_404(calendars.sessions_for_calendar(forum_slug), slug=session_slug)
-        schedule = public_schedule(session.forum)
+        schedule = session_schedule(session)
         if not schedule.shows(session):
             raise Http404("This session is not in the released programme yet.")
         schedule.apply([session])
