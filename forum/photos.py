@@ -46,8 +46,8 @@ from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 logger = logging.getLogger(__name__)
 
-PHOTO_FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP"}
-"""Pillow format names accepted for a photo, with the name a message shows."""
+PHOTO_FORMATS = frozenset({"JPEG", "PNG", "WEBP"})
+"""Pillow format names accepted for a photo."""
 
 PHOTO_MAX_PIXELS = 40_000_000
 """Largest width × height accepted (40 megapixels, a large camera photo)."""
@@ -65,11 +65,9 @@ one hour, so a replaced or removed photo is gone from visitors' screens within t
 PHOTO_CONTENT_TYPES = {".jpg": "image/jpeg", ".png": "image/png"}
 """Content type of a stored photo by its file name's suffix (``store_photo`` writes only these)."""
 
-_STORED_NAME = re.compile(r"-(?P<width>[1-9][0-9]{0,4})x(?P<height>[1-9][0-9]{0,4})\.(?:jpg|png)\Z")
-"""The end of a stored photo's name, which carries its size: ``people/<random>-<width>x<height>.jpg``."""
-
-_STORED_FULL_NAME = re.compile(r"people/[0-9a-f]{32}-[1-9][0-9]{0,4}x[1-9][0-9]{0,4}\.(?:jpg|png)")
-"""The whole name of a stored photo, the only names ``photo_response`` serves."""
+_STORED_NAME = re.compile(r"people/[0-9a-f]{32}-(?P<width>[1-9][0-9]{0,4})x(?P<height>[1-9][0-9]{0,4})\.(?:jpg|png)")
+"""The whole name of a stored photo, which carries its size (``people/<random>-<width>x<height>.jpg``):
+the only names ``photo_response`` serves."""
 
 _UNREADABLE = _("This file is not a photo that can be read: upload a JPEG, PNG or WebP image.")
 
@@ -242,13 +240,8 @@ def _delete_photo_of_deleted_person(sender, instance, **kwargs) -> None:
 def photo_dimensions(photo: FieldFile | None) -> tuple[int, int] | None:
     """(width, height) in pixels of a photo stored by ``store_photo``, read from its name
     (no storage access); None for no photo or a file not named by ``store_photo``."""
-    match = _STORED_NAME.search(photo.name) if photo else None
+    match = _STORED_NAME.fullmatch(photo.name) if photo else None
     return (int(match["width"]), int(match["height"])) if match else None
-
-
-def _is_stored_name(name: str) -> bool:
-    """Whether ``name`` is one ``store_photo`` writes: ``people/<32 hex>-<w>x<h>.jpg`` or ``.png``."""
-    return _STORED_FULL_NAME.fullmatch(name) is not None
 
 
 def display_size(photo: FieldFile | None, box: int) -> tuple[int, int] | None:
@@ -274,7 +267,7 @@ def photo_response(request: HttpRequest, photo: FieldFile | None, filename: str)
     Raises ``Http404`` for no photo, a name ``store_photo`` does not write, or a file
     missing from storage (logged).
     """
-    if not photo or not _is_stored_name(photo.name):
+    if not photo or not _STORED_NAME.fullmatch(photo.name):
         raise Http404("No photo.")
     suffix = PurePosixPath(photo.name).suffix
     content_type = PHOTO_CONTENT_TYPES[suffix]

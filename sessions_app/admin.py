@@ -37,7 +37,7 @@ from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
 from forum.admin import KeyCheckingAutocompleteMixin, ReadOnlyInline, SafeChangesMixin, ViewOnlyMixin
 from forum.models import Forum
-from sessions_app.document_views import content_disposition, subject_title
+from sessions_app.document_views import pdf_attachment
 from sessions_app.forms import (
     AgendaItemAdminForm,
     AgendaItemInlineFormSet,
@@ -455,11 +455,7 @@ class GeneratedDocumentAdmin(ViewOnlyMixin, admin.ModelAdmin):
         document = self.get_object(request, unquote(object_id))
         if document is None or not document.has_pdf():
             raise Http404(_("This document has no PDF to download."))
-        response = FileResponse(document.file.open("rb"), content_type="application/pdf")
-        response["Content-Disposition"] = content_disposition(
-            subject_title(document.forum, document.session, document.kind)
-        )
-        return response
+        return pdf_attachment(document)
 
     @admin.action(description=gettext_lazy("Regenerate selected documents"), permissions=["regenerate"])
     def regenerate(self, request, queryset) -> None:

@@ -6,7 +6,7 @@ functions: they take the forum and sessions already loaded (``room`` and ``theme
 joined, see ``feed_sessions``) and return an ``icalendar.Calendar``, without a query.
 Escaping and line folding (RFC 5545 §3.3.11, §3.1) are left to ``icalendar``; text is in
 the active language (the URL's language prefix), with modeltranslation's fallback
-(``language_columns``).
+(``reads.translated_texts``).
 
 Choices, each tied to its source:
 
@@ -44,7 +44,7 @@ from icalendar import STATUS, Calendar, Event, Timezone, vDDDTypes, vDuration, v
 from forum.models import Forum
 from forum.text import without_controls
 from sessions_app.models import Session
-from sessions_app.reads import in_language, language_columns, slug_urls
+from sessions_app.reads import slug_urls, translated_texts
 
 PRODID = "-//Mayoral Forum//Programme calendars//EN"
 """The product identifier of every file (RFC 5545 §3.7.3)."""
@@ -109,17 +109,6 @@ def session_page_urls(forum: Forum) -> Callable[[str], str]:
     )
 
 
-def session_page_url(session: Session, forum: Forum) -> str:
-    """The absolute URL of ``session``'s page on ``settings.SITE_URL``, in the active language."""
-    return session_page_urls(forum)(session.slug)
-
-
-def session_location(session: Session, forum: Forum) -> str:
-    """Where ``session`` takes place: "room, venue, city", leaving out what is not known."""
-    room = session.room.name if session.room else ""
-    return ", ".join(part for part in (room, forum.venue, forum.city) if part)
-
-
 class _FileEvents:
     """Makes the VEVENTs of one file (of ``forum``, stamped ``stamp``, at ``sequence``).
 
@@ -140,8 +129,7 @@ class _FileEvents:
         self.place = [part for part in (forum.venue, forum.city) if part]
         self.stamp = stamp.astimezone(UTC)
         self.sequence = sequence
-        self.title_columns = language_columns(Session, "title")
-        self.objective_columns = language_columns(Session, "objective")
+        self.text = translated_texts(Session, ("title", "objective"))
         self._values: dict[tuple, object] = {}
         self._labels: dict[tuple[str, object], str] = {}
 
@@ -164,7 +152,7 @@ class _FileEvents:
     def event(self, session: Session, attendance: Attendance) -> Event:
         """The VEVENT of ``session`` (see ``session_event``)."""
         url = self.page_url(session.slug)
-        summary = in_language([getattr(session, column) for column in self.title_columns])
+        summary = self.text(session, "title")
         if session.is_cancelled:
             summary = _("Cancelled: %(title)s") % {"title": summary}
             status = STATUS.CANCELLED
@@ -174,7 +162,7 @@ class _FileEvents:
             status = STATUS.TENTATIVE
             if attendance is Attendance.WAITLISTED:
                 summary = _("Waitlist: %(title)s") % {"title": summary}
-        objective = in_language([getattr(session, column) for column in self.objective_columns])
+        objective = self.text(session, "objective")
         description = "\n\n".join(part for part in (objective.strip(), url) if part)
         categories = [self._label("kind", session.kind, lambda: str(session.get_kind_display()))]
         if session.theme:
@@ -216,7 +204,8 @@ def session_event(
     of control characters (``forum.text.without_controls``). SEQUENCE is
     ``sequence``: the number of the programme release shown (0 before the first), so
     that a calendar app takes a file downloaded after a release as a newer revision of
-    the same event (RFC 5545 §3.8.7.4). LOCATION is ``session_location``.
+    the same event (RFC 5545 §3.8.7.4). LOCATION is "room, venue, city", leaving out
+    what is not known.
     """
     return _FileEvents(forum, stamp=stamp, sequence=sequence).event(session, attendance)
 

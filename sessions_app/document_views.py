@@ -287,15 +287,22 @@ def _file_or_status(request, document: GeneratedDocument) -> HttpResponse:
     etag, last_modified = document_etag(document), int(document.updated_at.timestamp())  # HTTP dates: whole seconds
     response = get_conditional_response(request, etag=etag, last_modified=last_modified)
     if response is None:
-        response = FileResponse(document.file.open("rb"), content_type="application/pdf")
-        response["Content-Disposition"] = content_disposition(
-            subject_title(document.forum, document.session, document.kind)
-        )
+        response = pdf_attachment(document)
     response.headers["ETag"] = etag
     response.headers["Last-Modified"] = http_date(last_modified)
     patch_cache_control(response, no_cache=True)
     if request.user.is_authenticated:
         patch_cache_control(response, private=True)
+    return response
+
+
+def pdf_attachment(document: GeneratedDocument) -> FileResponse:
+    """The stored PDF of a ready ``document`` as an attachment named after its subject
+    (``subject_title``, ``content_disposition``); its ``forum`` and ``session`` are read."""
+    response = FileResponse(document.file.open("rb"), content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition(
+        subject_title(document.forum, document.session, document.kind)
+    )
     return response
 
 

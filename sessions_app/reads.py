@@ -65,3 +65,15 @@ def in_language(texts: Iterable[str | None]) -> str:
     order), or "" when all are empty: what reading the field gives, without going through
     modeltranslation's descriptor at every read."""
     return next((text for text in texts if text), "")
+
+
+def translated_texts(model: type, fields: Iterable[str]) -> Callable[[object, str], str]:
+    """A function of an instance of ``model`` and one of its translated ``fields`` giving
+    what reading that field gives in the active language (``in_language`` of its
+    ``language_columns``), the columns of each field worked out once."""
+    columns = {field: language_columns(model, field) for field in fields}
+
+    def text(instance: object, field: str) -> str:
+        return in_language([getattr(instance, column) for column in columns[field]])
+
+    return text

@@ -113,13 +113,9 @@ def label_cards(sessions: list[Session], *, forum: Forum) -> None:
         session.organizer_names = " · ".join(names[organizer.organization_id] for organizer in session.organizer_list)
 
 
-PROGRAMME_UNUSED_TEXTS = [
-    f"{name}{suffix}"
-    for name in ("objective", "context", "methodology", "expected_result")
-    for suffix in ("", "_en", "_es")
-]
-"""A session's long texts (django-modeltranslation's column of each language and the
-original column), which the programme does not print."""
+PROGRAMME_UNUSED_TEXTS = ("objective", "context", "methodology", "expected_result")
+"""A session's long texts, which the programme does not print (django-modeltranslation's
+``defer`` defers each language's column of them too)."""
 
 
 def programme_sessions(*, forum: Forum) -> QuerySet[Session]:

@@ -54,7 +54,7 @@ from sessions_app.frab.identifiers import EVENT_TYPES, GUID_NAMESPACE, acronym_f
 from sessions_app.frab.reader import plain_text
 from sessions_app.models import AgendaItem, KeyQuestion, Reference, Session, SpeakerRole, Theme
 from sessions_app.published import public_schedule
-from sessions_app.reads import in_language, language_columns, slug_urls
+from sessions_app.reads import in_language, language_columns, slug_urls, translated_texts
 
 UNRELEASED_VERSION = "0 (unreleased)"
 """The schedule ``version`` of a forum that has no ``ProgrammeRelease`` yet."""
@@ -242,7 +242,7 @@ def session_people(session: Session) -> list[Person]:
 
 
 SESSION_TEXTS = ("title", "objective", "context", "methodology", "expected_result")
-"""The translated session texts an event prints, read through ``language_columns``."""
+"""The translated session texts an event prints, read through ``reads.translated_texts``."""
 
 
 class _EventMaker:
@@ -261,7 +261,7 @@ class _EventMaker:
             "forum:speaker-detail", "person_slug", {"forum_slug": forum.slug}, absolute=absolute_url
         )
         self.headings = description_headings()
-        self.columns = {field: language_columns(Session, field) for field in SESSION_TEXTS}
+        self.text = translated_texts(Session, SESSION_TEXTS)
         self.tracks: dict[int, str] = {}
         self.persons: dict[int, dict] = {}
 
@@ -282,9 +282,6 @@ class _EventMaker:
         if session.theme_id not in self.tracks:
             self.tracks[session.theme_id] = session.theme.title
         return self.tracks[session.theme_id]
-
-    def text(self, session: Session, field: str) -> str:
-        return in_language([getattr(session, column) for column in self.columns[field]])
 
     def event(self, session: Session, *, room_name: str, slug: str) -> dict:
         start, end = session.start.astimezone(self.zone), session.end.astimezone(self.zone)
