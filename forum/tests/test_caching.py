@@ -22,7 +22,7 @@ from forum.cache import ResilientRedisCache
 from forum.models import Forum, Organization, Person, Room
 from forum.tests.factories import ForumFactory, OrganizationFactory, PersonFactory, RoomFactory, UserFactory
 from forum.tests.test_admin import forum_post
-from registration.models import RegistrationSettings
+from registration.models import Registration, RegistrationSettings
 from registration.tests.factories import (
     RegistrationFactory,
     RegistrationSettingsFactory,
@@ -42,7 +42,7 @@ from sessions_app.tests.factories import (
     SpeakerRoleFactory,
     ThemeFactory,
 )
-from sessions_app.tests.support import page_text
+from sessions_app.tests.support import client_for, page_text
 from sessions_app.tests.test_admin import session_post
 
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
@@ -119,6 +119,13 @@ def queries_of(client: Client, url: str) -> tuple[int, str]:
         response = client.get(url)
     assert response.status_code == 200
     return len(queries), page_text(response.content)
+
+
+def registered_participant(site: Site) -> tuple[Client, Registration]:
+    """A client signed in as a new participant registered for ``site.forum``, and the registration."""
+    participant = VerifiedUserFactory()
+    registration = RegistrationFactory(forum=site.forum, user=participant)
+    return client_for(participant), registration
 
 
 def cached_text(client: Client, url: str) -> str:
@@ -212,10 +219,8 @@ def test_query_strings_are_cached_apart(client, site):
 
 
 def test_signed_in_participant_sees_their_own_sign_up_and_anonymous_visitors_do_not(client, site):
-    participant = VerifiedUserFactory()
-    SessionSignupFactory(registration=RegistrationFactory(forum=site.forum, user=participant), session=site.session)
-    signed_in = Client()
-    signed_in.force_login(participant)
+    signed_in, registration = registered_participant(site)
+    SessionSignupFactory(registration=registration, session=site.session)
     programme = url_of(site, "programme")
 
     before = cached_text(client, programme)
@@ -231,10 +236,8 @@ def test_signed_in_participant_sees_their_own_sign_up_and_anonymous_visitors_do_
 
 
 def test_a_signed_in_visit_is_never_stored_for_anonymous_visitors(client, site):
-    participant = VerifiedUserFactory()
-    SessionSignupFactory(registration=RegistrationFactory(forum=site.forum, user=participant), session=site.session)
-    signed_in = Client()
-    signed_in.force_login(participant)
+    signed_in, registration = registered_participant(site)
+    SessionSignupFactory(registration=registration, session=site.session)
     session_page = url_of(site, "session")
 
     assert "Signed up ✓" in text_now(signed_in, session_page)
@@ -248,8 +251,7 @@ def test_a_signed_in_visit_is_never_stored_for_anonymous_visitors(client, site):
 def test_staffs_working_programme_is_never_stored_for_anonymous_visitors(client, site):
     release_programme(forum=site.forum)
     SessionFactory(forum=site.forum, title="A late addition", start=site.session.start)
-    staff = Client()
-    staff.force_login(UserFactory(is_staff=True, is_superuser=True))
+    staff = client_for(UserFactory(is_staff=True, is_superuser=True))
     programme = url_of(site, "programme")
 
     preview = text_now(staff, programme)
@@ -264,8 +266,7 @@ def test_staffs_working_programme_is_never_stored_for_anonymous_visitors(client,
 def test_signing_out_shows_its_message_on_a_cached_page(client, site):
     forums = url_of(site, "forum list")
     cached_text(client, forums)
-    visitor = Client()
-    visitor.force_login(VerifiedUserFactory())
+    visitor = client_for(VerifiedUserFactory())
 
     response = visitor.post(reverse("account_logout"), follow=True)
 
@@ -341,10 +342,7 @@ def test_a_programme_release_shows(client, site):
 
 
 def test_a_sign_up_changes_the_places_left(client, site):
-    participant = VerifiedUserFactory()
-    RegistrationFactory(forum=site.forum, user=participant)
-    signed_in = Client()
-    signed_in.force_login(participant)
+    signed_in, _ = registered_participant(site)
     programme, session_page = url_of(site, "programme"), url_of(site, "session")
     assert "2 of 2 places left" in cached_text(client, programme)
     assert "2 of 2 places left" in cached_text(client, session_page)

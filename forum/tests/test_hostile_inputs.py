@@ -62,7 +62,7 @@ from sessions_app.tests.factories import (
     ThemeFactory,
 )
 from sessions_app.tests.frab_support import as_bytes, tiny_schedule
-from sessions_app.tests.support import page_text
+from sessions_app.tests.support import client_for, page_text
 
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 
@@ -178,12 +178,6 @@ def filled(names: Iterable[str], value: str) -> dict[str, str]:
     if len(value.encode()) * len(names) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 2:
         names = names[:1]
     return dict.fromkeys(names, value)
-
-
-def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def organizer() -> User:

@@ -72,6 +72,7 @@ from sessions_app.recommendations import RecommendationsDocument
 from sessions_app.release_services import release_programme
 from sessions_app.releases import ProgrammeRelease
 from sessions_app.tests.factories import SessionFactory
+from sessions_app.tests.support import client_for
 
 # One xdist group: the site is built once, on one worker.
 pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("permission_matrix")]
@@ -610,9 +611,7 @@ def _clients(site: Site) -> dict[str, Client]:
     users = {"participant": site.world.participant, "rapporteur": site.world.rapporteur}
     users["organizer"], users["desk"] = site.world.organizer, site.desk
     clients = {"anonymous": Client()}
-    for role, user in users.items():
-        clients[role] = Client()
-        clients[role].force_login(user)
+    clients.update((role, client_for(user)) for role, user in users.items())
     return clients
 
 
@@ -711,12 +710,6 @@ def test_refused_posts_change_nothing(role, site):
     assert not wrong, f"{len(wrong)} wrong POST cell(s) for the {role}:\n" + "\n".join(wrong)
 
 
-def _signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def _text(client: Client, url: str) -> str:
     response = _send(client, url)
     assert response.status_code == 200, f"{url} answered {response.status_code}"
@@ -752,7 +745,7 @@ def test_unreleased_session_is_shown_to_staff_only(role, site):
 def test_registration_desk_admin_shows_registrations_only(site):
     """The desk's admin index links to the registrations' list and to no other model's, and
     the list offers the export (the only action the desk may run) but no confirm or decline."""
-    client = _signed_in(site.desk)
+    client = client_for(site.desk)
     index = _text(client, reverse("admin:index"))
     changelists = {
         model._meta.label: reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
@@ -774,7 +767,7 @@ def test_participants_see_only_their_own_registration(site):
     for registration, theirs in ((own, other), (other, own)):
         registration.refresh_from_db()
         theirs.refresh_from_db()
-        client = _signed_in(registration.user)
+        client = client_for(registration.user)
         for url in (page("registration:my-registration", _forum), page("registration:register", _forum)):
             text = _text(client, url(site))
             assert registration.printed_name in text
@@ -786,7 +779,7 @@ def test_new_calendar_link_revokes_the_old_address(site):
     """A new link makes the participant's old feed address answer 404 and leaves the other
     participant's feed working; the new address answers."""
     old = site.token()
-    response = _signed_in(site.world.participant).post(page("calendars:personal-reset", _forum)(site))
+    response = client_for(site.world.participant).post(page("calendars:personal-reset", _forum)(site))
     assert response.status_code == 302
     new = site.token()
     other = Registration.objects.get(pk=site.other_registration.pk).calendar_token

@@ -13,7 +13,6 @@ import re
 import runpy
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -38,6 +37,7 @@ from forum.celery import app as celery_app
 from sessions_app.models import GeneratedDocument
 from sessions_app.services import STALE_RENDER_SECONDS
 from sessions_app.tasks import requeue_stuck_documents_task
+from sessions_app.tests.fault_support import free_port
 from sessions_app.tests.pdf_support import pdf_text
 
 BASE_DIR = Path(settings.BASE_DIR)
@@ -74,13 +74,6 @@ def production_env(**overrides: str) -> dict[str, str]:
     }
     env.update(overrides)
     return env
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -126,20 +119,25 @@ def collected_static(tmp_path_factory) -> Path:
 # --- manage.py check --deploy ----------------------------------------------------------------
 
 
+def check_deploy(**env: str) -> subprocess.CompletedProcess:
+    """``manage.py check --deploy`` failing on warnings, run under ``production_env(**env)``; output as text."""
+    return subprocess.run(
+        [PYTHON, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=BASE_DIR,
+        env=production_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 SHARED_CACHE = {"REDIS_CACHE_URL": "redis://127.0.0.1:6379/15"}
 """A Redis cache, as production has (``check`` does not connect to it)."""
 
 
 @pytest.mark.integration
 def test_check_deploy_finds_no_issue_under_production_settings():
-    result = subprocess.run(
-        [PYTHON, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=BASE_DIR,
-        env=production_env(**SHARED_CACHE),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = check_deploy(**SHARED_CACHE)
 
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout
@@ -147,14 +145,7 @@ def test_check_deploy_finds_no_issue_under_production_settings():
 
 @pytest.mark.integration
 def test_check_deploy_warns_when_each_process_would_cache_in_its_own_memory():
-    result = subprocess.run(
-        [PYTHON, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=BASE_DIR,
-        env=production_env(CELERY_BROKER_URL="", REDIS_CACHE_URL=""),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = check_deploy(CELERY_BROKER_URL="", REDIS_CACHE_URL="")
 
     assert result.returncode != 0
     assert "forum.W001" in result.stderr
@@ -163,14 +154,7 @@ def test_check_deploy_warns_when_each_process_would_cache_in_its_own_memory():
 
 @pytest.mark.integration
 def test_check_deploy_fails_when_hsts_is_switched_off():
-    result = subprocess.run(
-        [PYTHON, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=BASE_DIR,
-        env=production_env(DJANGO_SECURE_HSTS_SECONDS="0", **SHARED_CACHE),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = check_deploy(DJANGO_SECURE_HSTS_SECONDS="0", **SHARED_CACHE)
 
     assert result.returncode != 0
     assert "security.W004" in result.stderr

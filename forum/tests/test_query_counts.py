@@ -55,6 +55,7 @@ from registration.models import Registration, SessionSignup
 from sessions_app.models import AgendaItem, GeneratedDocument, Theme
 from sessions_app.recommendations import RecommendationsDocument
 from sessions_app.releases import ProgrammeRelease
+from sessions_app.tests.support import client_for
 
 # ``django_db`` makes pytest-django set the test database up (the measurements open their
 # own transaction). The public pages and the admin are measured in two xdist groups, so
@@ -491,12 +492,12 @@ def _measured(cases: list[Case], django_db_blocker, media) -> dict[str, dict[int
                 status_document(world.forum, session, kind)
             status_document(world.forum, first, Kind.RECOMMENDATIONS)
             ready_document(world.forum, first, Kind.SESSION_AGENDA)
-            clients = {ANONYMOUS: Client()}
-            for role, user in ((PARTICIPANT, world.participant), (RAPPORTEUR, world.rapporteur)):
-                clients[role] = Client()
-                clients[role].force_login(user)
-            clients[ORGANIZER] = Client()
-            clients[ORGANIZER].force_login(world.organizer)
+            clients = {
+                ANONYMOUS: Client(),
+                PARTICIPANT: client_for(world.participant),
+                RAPPORTEUR: client_for(world.rapporteur),
+                ORGANIZER: client_for(world.organizer),
+            }
             for size in SIZES:
                 _grow(world, size)
                 by_size[size] = _measure_all(cases, world, clients, first=size == SIZES[0])

@@ -25,10 +25,9 @@ from forum.tests.hostile_inputs import HOSTILE_INPUTS, form_values, injected_mar
 from sessions_app.models import GeneratedDocument, KeyQuestion, Session
 from sessions_app.recommendation_services import return_to_draft
 from sessions_app.recommendations import Recommendation, RecommendationsDocument
-from sessions_app.services import document_render, document_request
 from sessions_app.tests.factories import RecommendationsDocumentFactory, SessionFactory
-from sessions_app.tests.pdf_support import pdf_text
-from sessions_app.tests.support import page_text
+from sessions_app.tests.pdf_support import pdf_text, rendered_pdf
+from sessions_app.tests.support import client_for, page_text
 
 PAYLOADS = (
     "<script>alert('xss-script')</script>",
@@ -213,9 +212,7 @@ def test_a_required_text_of_markup_only_is_refused_and_a_blank_one_becomes_empty
 
 
 def organizer_client() -> Client:
-    client = Client()
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return client
+    return client_for(UserFactory(is_staff=True, is_superuser=True))
 
 
 def admin_save(client: Client, url: str, form_id: str, changes: dict[str, str]) -> None:
@@ -301,11 +298,7 @@ def test_session_saved_in_the_admin_is_clean_on_its_page_and_in_its_agenda_pdf(q
         assert expected in text
     assert "Which cities act first?" in text and "IOM, 2019." in text
 
-    requested = document_request(forum=session.forum, session=session, kind=GeneratedDocument.Kind.SESSION_AGENDA)
-    document = document_render(document_id=requested.pk)
-    assert document.status == GeneratedDocument.Status.READY, document.error
-    with document.file.open("rb") as pdf_file:
-        printed = pdf_text(pdf_file.read())
+    printed = pdf_text(rendered_pdf(forum=session.forum, session=session, kind=GeneratedDocument.Kind.SESSION_AGENDA))
     assert_clean_text(printed)
     assert "Objective starts here." in printed and "Which cities act first?" in printed
 
@@ -345,8 +338,7 @@ def test_forum_and_person_saved_in_the_admin_are_clean_on_their_pages(quito_foru
 def test_rapporteur_editor_stores_clean_text_shown_clean_on_the_page_and_in_the_pdf(quito_session):
     rapporteur = UserFactory()
     Person.objects.filter(slug="david-khoudour").update(user=rapporteur)
-    client = Client()
-    client.force_login(rapporteur)
+    client = client_for(rapporteur)
     url = reverse("workspace:editor", args=[quito_session.forum.slug, quito_session.slug])
     question = quito_session.key_questions.order_by("order").first()
     data = {
@@ -384,11 +376,7 @@ def test_rapporteur_editor_stores_clean_text_shown_clean_on_the_page_and_in_the_
     assert_clean_page(html)
     assert "Open local offices." in page_text(html) and "Introduction starts here." in page_text(html)
 
-    requested = document_request(forum=quito_session.forum, session=quito_session, kind="recommendations")
-    rendered = document_render(document_id=requested.pk)
-    assert rendered.status == GeneratedDocument.Status.READY, rendered.error
-    with rendered.file.open("rb") as pdf_file:
-        printed = pdf_text(pdf_file.read())
+    printed = pdf_text(rendered_pdf(forum=quito_session.forum, session=quito_session, kind="recommendations"))
     assert_clean_text(printed)
     assert "Open local offices." in printed and "Conclusions starts here." in printed
 

@@ -38,8 +38,8 @@ def refuse_publishing(monkeypatch) -> None:
     monkeypatch.setattr(Producer, "publish", unreachable)
 
 
-def closed_port() -> int:
-    """A local TCP port nobody listens on (the system's pick, closed again at once)."""
+def free_port() -> int:
+    """A local TCP port nobody listens on right now (the system's pick, closed again at once)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -53,7 +53,7 @@ def take_redis_away(monkeypatch, settings) -> str:
     ``CELERY_BROKER_URL`` in the environment. Celery's connection and producer pools are
     set aside, so that it connects anew, and given back at teardown.
     """
-    url = f"redis://127.0.0.1:{closed_port()}/0"
+    url = f"redis://127.0.0.1:{free_port()}/0"
     forget_the_broker(monkeypatch)
     send_to_the_broker()
     monkeypatch.setitem(celery_app.conf, "broker_write_url", url)

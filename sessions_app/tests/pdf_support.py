@@ -6,13 +6,25 @@ from dataclasses import dataclass
 
 from pypdf import PdfReader
 
-from sessions_app.models import Session
+from forum.models import Forum
+from sessions_app import services
+from sessions_app.models import GeneratedDocument, Session
 from sessions_app.seeds import quito_2020
 
 
 def pdf_text(pdf_bytes: bytes) -> str:
     """The text of every page of ``pdf_bytes``, normalized with ``normalize``."""
     return normalize(" ".join(page_texts(pdf_bytes)))
+
+
+def rendered_pdf(*, forum: Forum, session: Session | None = None, kind: str) -> bytes:
+    """The PDF of ``kind`` for ``forum`` (or ``session``), requested then rendered as the
+    worker does; asserts the render is READY (its error as the message otherwise)."""
+    requested = services.document_request(forum=forum, session=session, kind=kind)
+    document = services.document_render(document_id=requested.pk)
+    assert document.status == GeneratedDocument.Status.READY, document.error
+    with document.file.open("rb") as pdf_file:
+        return pdf_file.read()
 
 
 def page_texts(pdf_bytes: bytes) -> list[str]:

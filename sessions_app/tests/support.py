@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.test import Client
 
 _SUPERSCRIPTS = {"¹": 1, "²": 2, "³": 3, "⁴": 4, "⁵": 5, "⁶": 6, "⁷": 7, "⁸": 8, "⁹": 9}
 _AGENDA_ITEM = re.compile(r"^(\d\d:\d\d) – (\d\d:\d\d)\t(.+)$")
@@ -179,3 +180,10 @@ def element_html(html: str | bytes, element_id: str) -> str:
     match = re.search(rf'<(tr|section|div|li)\b[^>]*\bid="{re.escape(element_id)}"[^>]*>.*?</\1>', html, flags=re.S)
     assert match, f"no element with id {element_id!r} on the page"
     return match.group(0)
+
+
+def client_for(user) -> Client:
+    """A test client signed in as ``user`` (no password, no e-mail check)."""
+    client = Client()
+    client.force_login(user)
+    return client

@@ -37,8 +37,8 @@ from sessions_app.tasks import requeue_stuck_documents_task
 from sessions_app.tests import fault_support
 from sessions_app.tests.factories import RecommendationsDocumentFactory, SessionFactory
 from sessions_app.tests.pdf_support import pdf_text
-from sessions_app.tests.support import page_text
-from sessions_app.tests.test_workspace import client_for, editor_data, editor_url, rapporteur_of, row
+from sessions_app.tests.support import client_for, page_text
+from sessions_app.tests.test_workspace import editor_data, editor_url, rapporteur_of, row
 
 pytestmark = pytest.mark.integration
 

@@ -21,7 +21,14 @@ from sessions_app.tests.factories import (
     ThemeFactory,
     quito_time,
 )
-from sessions_app.tests.pdf_support import Bookmark, page_texts, pdf_catalog_and_info, pdf_outline, pdf_text
+from sessions_app.tests.pdf_support import (
+    Bookmark,
+    page_texts,
+    pdf_catalog_and_info,
+    pdf_outline,
+    pdf_text,
+    rendered_pdf,
+)
 
 Kind = GeneratedDocument.Kind
 Status = RecommendationsDocument.Status
@@ -125,11 +132,7 @@ def outcome(django_db_setup, django_db_blocker) -> Outcome:
 
 def rendered(forum) -> bytes:
     """The outcome PDF of ``forum``, requested then rendered as the worker does."""
-    requested = services.document_request(forum=forum, kind=Kind.OUTCOME)
-    document = services.document_render(document_id=requested.pk)
-    assert document.status == GeneratedDocument.Status.READY, document.error
-    with document.file.open("rb") as pdf_file:
-        return pdf_file.read()
+    return rendered_pdf(forum=forum, kind=Kind.OUTCOME)
 
 
 # One worker renders the outcome document once for these tests.

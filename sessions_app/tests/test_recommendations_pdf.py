@@ -20,7 +20,7 @@ from sessions_app.tests.factories import (
     SessionFactory,
     SpeakerRoleFactory,
 )
-from sessions_app.tests.pdf_support import QUITO_KEY_QUESTIONS, page_texts, pdf_text
+from sessions_app.tests.pdf_support import QUITO_KEY_QUESTIONS, page_texts, pdf_text, rendered_pdf
 from sessions_app.tests.support import page_text
 from sessions_app.tests.test_views import SESSION_PAGE_QUERIES
 
@@ -55,11 +55,7 @@ def publish(document: RecommendationsDocument) -> None:
 
 def printed(session) -> bytes:
     """The PDF of ``session``'s recommendations, requested then rendered as the worker does."""
-    requested = services.document_request(forum=session.forum, session=session, kind=Kind.RECOMMENDATIONS)
-    document = services.document_render(document_id=requested.pk)
-    assert document.status == GeneratedDocument.Status.READY, document.error
-    with document.file.open("rb") as pdf_file:
-        return pdf_file.read()
+    return rendered_pdf(forum=session.forum, session=session, kind=Kind.RECOMMENDATIONS)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from sessions_app.models import SpeakerRole
 from sessions_app.recommendation_services import document_for, return_to_draft, save_draft
 from sessions_app.recommendations import RecommendationsDocument
 from sessions_app.tests.factories import AgendaItemFactory, KeyQuestionFactory, SessionFactory, SpeakerRoleFactory
-from sessions_app.tests.support import page_text
+from sessions_app.tests.support import client_for, page_text
 
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 
@@ -32,12 +32,6 @@ def rapporteur_of(session):
         person=PersonFactory(user=user),
     )
     return user
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def editor_data(version, *, introduction="Intro.", rows=(), initial=0, action="save") -> dict:
